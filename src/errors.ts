@@ -1,0 +1,83 @@
+/**
+ * Every error gearman-ts throws is a {@link GearmanError} with a stable
+ * string `code`, so callers can branch on `err.code` on every runtime.
+ *
+ * @module
+ */
+
+/** Base class of all gearman-ts errors. */
+export class GearmanError extends Error {
+  /** A stable, machine-readable code such as `"ECONNREFUSED"` or `"PROTOCOL"`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "GearmanError";
+    this.code = code;
+  }
+}
+
+/** A connection could not be made or was lost. `cause` is the runtime's error. */
+export class ConnectionError extends GearmanError {
+  constructor(message: string, options?: ErrorOptions & { code?: string }) {
+    super(options?.code ?? "CONNECTION", message, options);
+    this.name = "ConnectionError";
+  }
+}
+
+/** Something took longer than allowed. */
+export class TimeoutError extends GearmanError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("TIMEOUT", message, options);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * A peer broke the wire protocol. `errorCode` is the gearmand ERROR code to
+ * answer with, or undefined when the only answer is to close the connection.
+ */
+export class ProtocolError extends GearmanError {
+  readonly errorCode: string | undefined;
+  readonly packetType: number | undefined;
+
+  constructor(
+    message: string,
+    options?: ErrorOptions & { errorCode?: string; packetType?: number },
+  ) {
+    super("PROTOCOL", message, options);
+    this.name = "ProtocolError";
+    this.errorCode = options?.errorCode;
+    this.packetType = options?.packetType;
+  }
+}
+
+/** A server answered with an ERROR packet. */
+export class ServerError extends GearmanError {
+  /** The server's error code, e.g. `QUEUE_ERROR`. */
+  readonly serverCode: string;
+
+  constructor(serverCode: string, text: string, options?: ErrorOptions) {
+    super("SERVER_ERROR", `server error ${serverCode}: ${text}`, options);
+    this.name = "ServerError";
+    this.serverCode = serverCode;
+  }
+
+  /** Builds the error from the two arguments of an ERROR packet. */
+  static fromPacket(code: string, text: string): ServerError {
+    return new ServerError(code, text);
+  }
+}
+
+/** A caller passed a value that cannot be used. */
+export class InvalidArgumentError extends GearmanError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("INVALID_ARGUMENT", message, options);
+    this.name = "InvalidArgumentError";
+  }
+
+  /** A uniform message: `invalid <field>: <problem>`. */
+  static format(field: string, problem: string): InvalidArgumentError {
+    return new InvalidArgumentError(`invalid ${field}: ${problem}`);
+  }
+}

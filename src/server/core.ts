@@ -1,0 +1,127 @@
+import type { Logger } from "../log.ts";
+import { PacketType } from "../protocol/constants.ts";
+import { encodeResponse } from "../protocol/encoder.ts";
+import type { ServerConnection } from "./connection.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import type { Job } from "./job.ts";
+import { JobQueue } from "./job_queue.ts";
+
+/** Server settings after defaults are applied. */
+export interface CoreSettings {
+  readonly jobRetries: number;
+  readonly workerWakeup: number;
+  readonly jobHandlePrefix: string;
+  readonly exceptions: boolean;
+  readonly maxPacketSize: number;
+  readonly pid: number;
+  readonly now: () => number;
+}
+
+/**
+ * The state every connection shares: the job queue, the wake-up policy, the
+ * connections, and the rules for how a job ends or goes back to its queue.
+ */
+export class Core {
+  readonly settings: CoreSettings;
+  readonly logger: Logger;
+  readonly dispatcher: Dispatcher;
+  readonly queue: JobQueue;
+  readonly connections = new Set<ServerConnection>();
+  /** Set by the server: what admin `shutdown` does. */
+  onShutdownRequest: (graceful: boolean) => void = () => {};
+  /** Set by the server while draining: called when the last job ends. */
+  onIdle: (() => void) | undefined = undefined;
+
+  constructor(settings: CoreSettings, logger: Logger) {
+    this.settings = settings;
+    this.logger = logger;
+    this.dispatcher = new Dispatcher(settings.workerWakeup);
+    this.queue = new JobQueue(
+      settings.jobHandlePrefix,
+      settings.now,
+      (fn) => this.dispatcher.runnable(fn),
+    );
+  }
+
+  /** Attaches a foreground client to a job. */
+  attach(job: Job, client: ServerConnection): void {
+    (job.clients ??= []).push(client);
+    client.waiting.add(job);
+  }
+
+  /** Sends one encoded packet to every client waiting on the job. */
+  notify(job: Job, packet: Uint8Array): void {
+    if (job.clients === undefined) return;
+    for (const client of job.clients) client.send(packet);
+  }
+
+  /**
+   * Ends a job: `packet` goes to every waiting client (or, for an exception,
+   * `failPacket` to those that did not ask for exceptions), then the job is
+   * forgotten.
+   */
+  end(job: Job, packet: Uint8Array | undefined, failPacket?: Uint8Array): void {
+    if (job.clients !== undefined) {
+      for (const client of job.clients) {
+        const wantsIt = failPacket === undefined || client.exceptions || this.settings.exceptions;
+        const out = wantsIt ? packet : failPacket;
+        if (out !== undefined) client.send(out);
+        client.waiting.delete(job);
+      }
+      job.clients = undefined;
+    }
+    job.worker?.held.delete(job);
+    this.queue.finish(job);
+    if (this.onIdle !== undefined && this.queue.jobs.size === 0) this.onIdle();
+  }
+
+  /** Ends a job with WORK_FAIL to its clients. */
+  fail(job: Job): void {
+    this.end(job, encodeResponse(PacketType.WORK_FAIL, [job.handle]));
+  }
+
+  /**
+   * A worker lost a job (disconnect, dropped ability, timeout): back to the
+   * tail of its queue, or dropped with WORK_FAIL once `-j` attempts are used up.
+   */
+  requeue(job: Job): void {
+    job.worker?.held.delete(job);
+    if (job.timer !== undefined) {
+      clearTimeout(job.timer);
+      job.timer = undefined;
+    }
+    job.retries++;
+    const limit = this.settings.jobRetries;
+    if (limit > 0 && job.retries >= limit) {
+      this.logger.notice(`Dropped job due to max retry count: ${job.handle}`);
+      this.fail(job);
+    } else if (!job.wanted) {
+      this.end(job, undefined);
+    } else {
+      this.queue.requeue(job);
+    }
+  }
+
+  /** A foreground client went away: jobs nobody wants any more will not run. */
+  detach(client: ServerConnection): void {
+    for (const job of client.waiting) {
+      const clients = job.clients;
+      if (clients === undefined) continue;
+      const at = clients.indexOf(client);
+      if (at >= 0) clients.splice(at, 1);
+      if (!job.wanted) job.ignored = true;
+    }
+    client.waiting.clear();
+  }
+
+  /** Admin `cancel job`: clients get WORK_FAIL and the job will not run. */
+  cancel(job: Job): void {
+    this.notify(job, encodeResponse(PacketType.WORK_FAIL, [job.handle]));
+    if (job.clients !== undefined) {
+      for (const client of job.clients) client.waiting.delete(job);
+      job.clients = undefined;
+    }
+    job.background = false;
+    job.ignored = true;
+  }
+}

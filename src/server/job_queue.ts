@@ -1,0 +1,220 @@
+import { Priority } from "../protocol/constants.ts";
+import { latin1 } from "../util/bytes.ts";
+import { FunctionEntry, Job, JobState } from "./job.ts";
+
+/** What a submit asks for; strings are latin1. */
+export interface JobRequest {
+  readonly unique: string;
+  readonly data: Uint8Array;
+  readonly reducer: string;
+  readonly priority: Priority;
+  readonly background: boolean;
+  /** Run-at time in epoch milliseconds; 0 = now. */
+  readonly when: number;
+}
+
+/**
+ * The server's jobs: functions with their per-priority FIFOs, the handle and
+ * unique-id indexes, and the epoch jobs waiting for their time. Every
+ * operation on the hot path is O(1) in the number of jobs.
+ */
+export class JobQueue {
+  readonly functions = new Map<string, FunctionEntry>();
+  /** Every live job by handle. */
+  readonly jobs = new Map<string, Job>();
+  readonly #prefix: string;
+  #counter = 0;
+  /** Epoch jobs not yet due, ordered by run-at time. */
+  #delayed: Job[] = [];
+  #delayTimer: ReturnType<typeof setTimeout> | undefined;
+  #delayAt = 0;
+  readonly #now: () => number;
+  readonly #onRunnable: (fn: FunctionEntry) => void;
+
+  /** `onRunnable` is told whenever a function gains a runnable job. */
+  constructor(prefix: string, now: () => number, onRunnable: (fn: FunctionEntry) => void) {
+    this.#prefix = prefix;
+    this.#now = now;
+    this.#onRunnable = onRunnable;
+  }
+
+  /** The entry for a function, created on first use. */
+  fn(name: string): FunctionEntry {
+    let entry = this.functions.get(name);
+    if (entry === undefined) {
+      entry = new FunctionEntry(name);
+      this.functions.set(name, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * The coalescing key of a submit (PROTOCOL.md §5.2): none for an empty
+   * unique, the payload for `-`, else the unique itself.
+   */
+  static keyOf(unique: string, data: Uint8Array): string | undefined {
+    if (unique.length === 0) return undefined;
+    if (unique === "-") return data.length === 0 ? undefined : "-\0" + latin1(data);
+    return unique;
+  }
+
+  /** True when a new job at `priority` would exceed the function's `maxqueue`. */
+  isFull(fn: FunctionEntry, priority: Priority): boolean {
+    const limit = fn.maxQueue[priority];
+    return limit > 0 && fn.total >= limit;
+  }
+
+  /** Creates a job, indexes it and queues it. `data` must be owned by the job. */
+  create(fn: FunctionEntry, key: string | undefined, req: JobRequest): Job {
+    const handle = `${this.#prefix}:${++this.#counter}`;
+    const job = new Job(
+      handle,
+      fn,
+      req.unique,
+      key,
+      req.data,
+      req.reducer,
+      req.priority,
+      req.background,
+      req.when,
+    );
+    this.jobs.set(handle, job);
+    if (key !== undefined) fn.byKey.set(key, job);
+    fn.total++;
+    this.#enqueue(job);
+    return job;
+  }
+
+  /** Puts a job that lost its worker back at the tail of its priority list. */
+  requeue(job: Job): void {
+    job.worker = undefined;
+    job.fn.running--;
+    job.numerator = "0";
+    job.denominator = "0";
+    this.#enqueue(job);
+  }
+
+  /**
+   * Takes the next runnable job for a worker whose distinct functions are
+   * `abilities`: highest priority first across all of them, and among
+   * functions at that priority round-robin from `start` (gearmand 2.0's
+   * order). Jobs nobody wants any more are dropped on the way.
+   * Returns the job and the index of its function, or undefined.
+   */
+  take(abilities: readonly FunctionEntry[], start: number): [Job, number] | undefined {
+    const n = abilities.length;
+    for (let p = 0; p < 3; p++) {
+      for (let i = 0; i < n; i++) {
+        const index = (start + i) % n;
+        const queue = (abilities[index] as FunctionEntry).queues[p as Priority];
+        let job = queue.shift();
+        while (job !== undefined && job.ignored) {
+          this.finish(job);
+          job = queue.shift();
+        }
+        if (job !== undefined) return [job, index];
+      }
+    }
+    return undefined;
+  }
+
+  /** Forgets a job that ended, whatever its state. */
+  finish(job: Job): void {
+    if (job.state === JobState.DONE) return;
+    if (job.state === JobState.RUNNING) job.fn.running--;
+    if (job.state === JobState.DELAYED) {
+      job.fn.delayed--;
+      const at = this.#delayed.indexOf(job);
+      if (at >= 0) this.#delayed.splice(at, 1);
+    }
+    job.state = JobState.DONE;
+    job.worker = undefined;
+    if (job.timer !== undefined) {
+      clearTimeout(job.timer);
+      job.timer = undefined;
+    }
+    this.jobs.delete(job.handle);
+    if (job.key !== undefined && job.fn.byKey.get(job.key) === job) job.fn.byKey.delete(job.key);
+    job.fn.total--;
+  }
+
+  /** Removes a function and its queued jobs; returns the jobs so their clients can be told. */
+  dropFunction(fn: FunctionEntry): Job[] {
+    const dropped: Job[] = [];
+    for (const job of this.jobs.values()) if (job.fn === fn) dropped.push(job);
+    for (const job of dropped) this.finish(job);
+    this.functions.delete(fn.name);
+    return dropped;
+  }
+
+  /** Finds a live job by unique across all functions (GET_STATUS_UNIQUE ignores the function). */
+  findByUnique(unique: string): Job | undefined {
+    for (const fn of this.functions.values()) {
+      const job = fn.byKey.get(unique);
+      if (job !== undefined) return job;
+    }
+    return undefined;
+  }
+
+  /** Stops the epoch timer. */
+  close(): void {
+    if (this.#delayTimer !== undefined) clearTimeout(this.#delayTimer);
+    this.#delayTimer = undefined;
+  }
+
+  #enqueue(job: Job): void {
+    if (job.when > this.#now()) {
+      job.state = JobState.DELAYED;
+      job.fn.delayed++;
+      this.#insertDelayed(job);
+      return;
+    }
+    job.state = JobState.QUEUED;
+    job.fn.queues[job.priority].push(job);
+    this.#onRunnable(job.fn);
+  }
+
+  #insertDelayed(job: Job): void {
+    const list = this.#delayed;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((list[mid] as Job).when <= job.when) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, job);
+    this.#armDelay();
+  }
+
+  #armDelay(): void {
+    const first = this.#delayed[0];
+    if (first === undefined) return;
+    if (this.#delayTimer !== undefined && this.#delayAt <= first.when) return;
+    if (this.#delayTimer !== undefined) clearTimeout(this.#delayTimer);
+    this.#delayAt = first.when;
+    // setTimeout caps at 2^31-1 ms; far-future jobs re-arm when it fires.
+    const wait = Math.min(Math.max(first.when - this.#now(), 0), 0x7fffffff);
+    this.#delayTimer = setTimeout(() => this.#releaseDue(), wait);
+  }
+
+  #releaseDue(): void {
+    this.#delayTimer = undefined;
+    const now = this.#now();
+    let due = 0;
+    while (due < this.#delayed.length && (this.#delayed[due] as Job).when <= now) due++;
+    const ready = this.#delayed.splice(0, due);
+    for (const job of ready) {
+      job.fn.delayed--;
+      if (job.ignored) {
+        job.state = JobState.QUEUED;
+        this.finish(job);
+        continue;
+      }
+      job.state = JobState.QUEUED;
+      job.fn.queues[job.priority].push(job);
+      this.#onRunnable(job.fn);
+    }
+    this.#armDelay();
+  }
+}

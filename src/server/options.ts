@@ -1,0 +1,37 @@
+import type { Net } from "../net/net.ts";
+import type { Logger } from "../log.ts";
+
+/** Settings of a gearman-ts job server; every field has gearmand's default. */
+export interface ServerOptions {
+  /** Socket implementation; defaults to the current runtime's. */
+  readonly net?: Net;
+  /** Addresses to listen on (`-L`); default `["127.0.0.1"]`, loopback only. */
+  readonly listen?: readonly string[];
+  /** Port (`-p`), default 4730; 0 picks a free one. */
+  readonly port?: number;
+  /** `-j`: attempts a job gets in all before waiting clients get WORK_FAIL; 0 = unlimited. */
+  readonly jobRetries?: number;
+  /** `-w`: most sleeping workers woken per job; 0 = as many as there are runnable jobs. */
+  readonly workerWakeup?: number;
+  /** `--job-handle-prefix`; default `H:<hostname>`. */
+  readonly jobHandlePrefix?: string;
+  /** `--exceptions`: forward WORK_EXCEPTION to every client. */
+  readonly exceptions?: boolean;
+  /** Largest packet payload accepted, checked from the header (default 64 MiB). */
+  readonly maxPacketSize?: number;
+  /** `-b`: listen backlog (default 1024). */
+  readonly backlog?: number;
+  /** `--keepalive`: TCP keepalive on accepted sockets. */
+  readonly keepalive?: boolean;
+  /** Where log lines go (default: silent). */
+  readonly logger?: Logger;
+  /** Process id reported by `getpid` (default: none known, 0). */
+  readonly pid?: number;
+  /** Milliseconds clock; injectable for tests. */
+  readonly now?: () => number;
+}
+
+/** The default Gearman port. */
+export const DEFAULT_PORT = 4730;
+/** The default largest packet payload: 64 MiB. */
+export const DEFAULT_MAX_PACKET_SIZE = 64 * 1024 * 1024;

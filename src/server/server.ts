@@ -1,0 +1,167 @@
+import type { Addr, Conn, Listener, Net } from "../net/net.ts";
+import { defaultNet } from "../net/default_net.ts";
+import { type Logger, silentLogger } from "../log.ts";
+import { ServerConnection } from "./connection.ts";
+import { Core } from "./core.ts";
+import { DEFAULT_MAX_PACKET_SIZE, DEFAULT_PORT, type ServerOptions } from "./options.ts";
+
+/**
+ * A Gearman job server, wire-compatible with gearmand 1.1.x: the binary
+ * protocol and the text admin protocol on one port.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "./mod.ts";
+ * const server = createServer({ port: 4730 });
+ * const [addr] = await server.listen();
+ * console.log(`listening on ${addr.hostname}:${addr.port}`);
+ * await server.close();
+ * ```
+ */
+export class GearmanServer {
+  /** Where log lines go. */
+  readonly logger: Logger;
+  /** Resolves once the server has stopped: by close, drain or admin `shutdown`. */
+  readonly stopped: Promise<void>;
+  readonly #options: ServerOptions;
+  readonly #core: Core;
+  readonly #byConn = new Map<Conn, ServerConnection>();
+  #listeners: Listener[] = [];
+  #nextId = 1;
+  #state: "new" | "listening" | "draining" | "stopped" = "new";
+  #resolveStopped!: () => void;
+
+  constructor(options: ServerOptions = {}) {
+    this.#options = options;
+    this.logger = options.logger ?? silentLogger();
+    this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    const pid = options.pid ??
+      (globalThis as { process?: { pid?: number } }).process?.pid ?? 0;
+    this.#core = new Core({
+      jobRetries: options.jobRetries ?? 0,
+      workerWakeup: options.workerWakeup ?? 0,
+      jobHandlePrefix: options.jobHandlePrefix ?? "H:gearman-ts",
+      exceptions: options.exceptions ?? false,
+      maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
+      pid,
+      now: options.now ?? Date.now,
+    }, this.logger);
+    this.#core.onShutdownRequest = (graceful) => {
+      this.logger.notice(graceful ? "Graceful shutdown requested" : "Shutdown requested");
+      void (graceful ? this.drain() : this.close());
+    };
+  }
+
+  /** The bound addresses (after {@link listen}). */
+  get addresses(): readonly Addr[] {
+    return this.#listeners.map((l) => l.addr);
+  }
+
+  /**
+   * Binds every address in `options.listen` (default 127.0.0.1) on
+   * `options.port` (default 4730; 0 picks a free port, shared by all).
+   * @returns the bound addresses
+   * @throws {ConnectionError} when an address cannot be bound
+   */
+  async listen(): Promise<readonly Addr[]> {
+    if (this.#state !== "new") throw new Error("server: listen() may be called once");
+    this.#state = "listening";
+    const net: Net = this.#options.net ?? await defaultNet();
+    const hosts = this.#options.listen ?? ["127.0.0.1"];
+    let port = this.#options.port ?? DEFAULT_PORT;
+    const opts = {
+      backlog: this.#options.backlog ?? 1024,
+      keepalive: this.#options.keepalive ?? false,
+    };
+    try {
+      for (const hostname of hosts) {
+        const listener = await net.listen({ hostname, port }, this.#handlers, opts);
+        this.#listeners.push(listener);
+        port = listener.addr.port;
+        this.logger.info(`Listening on ${hostname}:${port}`);
+      }
+    } catch (err) {
+      await Promise.all(this.#listeners.map((l) => l.close()));
+      this.#listeners = [];
+      this.#state = "stopped";
+      this.#resolveStopped();
+      throw err;
+    }
+    return this.addresses;
+  }
+
+  /** Stops now: listeners close and every connection is flushed and closed. */
+  async close(): Promise<void> {
+    if (this.#state === "stopped") return;
+    this.#state = "stopped";
+    this.#core.onIdle = undefined;
+    await Promise.all(this.#listeners.map((l) => l.close()));
+    for (const sc of this.#byConn.values()) sc.end();
+    this.#core.dispatcher.close();
+    this.#core.queue.close();
+    for (const job of this.#core.queue.jobs.values()) {
+      if (job.timer !== undefined) clearTimeout(job.timer);
+    }
+    this.#resolveStopped();
+  }
+
+  /**
+   * Graceful stop (gearmand's SIGUSR1): stop accepting, keep serving the
+   * connections there are, and close once no job is queued or running.
+   */
+  async drain(): Promise<void> {
+    if (this.#state === "stopped" || this.#state === "draining") return this.stopped;
+    this.#state = "draining";
+    await Promise.all(this.#listeners.map((l) => l.close()));
+    this.#listeners = [];
+    if (this.#core.queue.jobs.size === 0) await this.close();
+    else this.#core.onIdle = () => void this.close();
+    return this.stopped;
+  }
+
+  readonly #handlers = {
+    onOpen: (conn: Conn): void => {
+      this.#open(conn);
+    },
+    onData: (conn: Conn, chunk: Uint8Array): void => {
+      (this.#byConn.get(conn) ?? this.#open(conn)).receive(chunk);
+    },
+    onClose: (conn: Conn, err?: Error): void => {
+      const sc = this.#byConn.get(conn);
+      if (sc === undefined) return;
+      this.#byConn.delete(conn);
+      this.#core.connections.delete(sc);
+      if (err !== undefined) this.logger.debug(`${sc.ip}: ${err.message}`);
+      try {
+        sc.release();
+      } catch (cause) {
+        this.logger.error(`releasing ${sc.ip}: ${String(cause)}`);
+      }
+    },
+  };
+
+  #open(conn: Conn): ServerConnection {
+    const existing = this.#byConn.get(conn);
+    if (existing !== undefined) return existing;
+    const sc = new ServerConnection(this.#nextId++, conn, this.#core);
+    this.#byConn.set(conn, sc);
+    this.#core.connections.add(sc);
+    if (this.#state === "stopped") sc.end();
+    return sc;
+  }
+}
+
+/**
+ * Creates a job server; call `listen()` on it to start serving.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "./mod.ts";
+ * const server = createServer({ port: 0 });
+ * const [addr] = await server.listen();
+ * await server.close();
+ * ```
+ */
+export function createServer(options: ServerOptions = {}): GearmanServer {
+  return new GearmanServer(options);
+}

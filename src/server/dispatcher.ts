@@ -19,7 +19,7 @@ export const LATE_WAKE_MS = 50;
 /**
  * Decides which sleeping workers get a NOOP. gearmand wakes every sleeper of
  * a function for every job; here a function keeps as many woken workers as
- * it has runnable jobs, capped per wake-up by `-w`, and wakes more when the
+ * it has runnable jobs (at most `-w` at a time), and wakes more when the
  * woken ones have not grabbed within {@link LATE_WAKE_MS} (they may be busy
  * on another server). No runnable job waits while a sleeper could take it.
  */
@@ -36,7 +36,7 @@ export class Dispatcher {
   /** A function gained a runnable job. */
   runnable(fn: FunctionEntry): void {
     if (fn.sleepers.size === 0) return;
-    let need = Math.min(fn.queued - fn.woken, this.#cap);
+    let need = Math.min(fn.queued, this.#cap) - fn.woken;
     while (need > 0 && fn.sleepers.size > 0) {
       this.#wake(fn.sleepers.values().next().value as Sleeper);
       need--;

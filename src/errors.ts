@@ -81,3 +81,42 @@ export class InvalidArgumentError extends GearmanError {
     return new InvalidArgumentError(`invalid ${field}: ${problem}`);
   }
 }
+
+/** A worker reported WORK_FAIL for the job (or the server gave up on it). */
+export class JobFailedError extends GearmanError {
+  /** The job handle. */
+  readonly handle: string;
+
+  constructor(handle: string, options?: ErrorOptions) {
+    super("JOB_FAILED", `job ${handle} failed`, options);
+    this.name = "JobFailedError";
+    this.handle = handle;
+  }
+}
+
+/** A worker reported WORK_EXCEPTION for the job; `data` is the exception text. */
+export class JobExceptionError extends GearmanError {
+  /** The job handle. */
+  readonly handle: string;
+  /** The exception payload the worker sent. */
+  readonly data: Uint8Array;
+
+  constructor(handle: string, data: Uint8Array, options?: ErrorOptions) {
+    super(
+      "JOB_EXCEPTION",
+      `job ${handle} raised: ${new TextDecoder().decode(data)}`,
+      options,
+    );
+    this.name = "JobExceptionError";
+    this.handle = handle;
+    this.data = data;
+  }
+}
+
+/** The caller aborted the operation through its AbortSignal. */
+export class AbortedError extends GearmanError {
+  constructor(message = "aborted", options?: ErrorOptions) {
+    super("ABORTED", message, options);
+    this.name = "AbortedError";
+  }
+}

@@ -1,0 +1,65 @@
+import { PacketType as T } from "../protocol/constants.ts";
+import { utf8Bytes } from "../util/bytes.ts";
+import type { Payload } from "../client/client.ts";
+
+type Send = (type: number, args: (string | Uint8Array)[]) => void;
+
+const decoder = new TextDecoder();
+
+/**
+ * The job a handler runs: what was submitted, and the means to report
+ * progress to the waiting clients.
+ *
+ * @example
+ * ```ts
+ * import { createWorker } from "./mod.ts";
+ * createWorker().register("count", async (job) => {
+ *   for (let i = 1; i <= 3; i++) job.status(i, 3);
+ *   job.data("partial");
+ *   return `done with ${job.text()}`;
+ * }).start();
+ * ```
+ */
+export class JobContext {
+  /** The function name. */
+  readonly function: string;
+  /** The job handle. */
+  readonly handle: string;
+  /** The unique id it was submitted with ("" when none). */
+  readonly unique: string;
+  /** The payload. */
+  readonly workload: Uint8Array;
+  readonly #send: Send;
+
+  constructor(fn: string, handle: string, unique: string, workload: Uint8Array, send: Send) {
+    this.function = fn;
+    this.handle = handle;
+    this.unique = unique;
+    this.workload = workload;
+    this.#send = send;
+  }
+
+  /** The payload decoded as UTF-8. */
+  text(): string {
+    return decoder.decode(this.workload);
+  }
+
+  /** Sends partial result data (WORK_DATA). */
+  data(payload: Payload): void {
+    this.#send(T.WORK_DATA, [toBytes(payload)]);
+  }
+
+  /** Sends a warning (WORK_WARNING). */
+  warning(payload: Payload): void {
+    this.#send(T.WORK_WARNING, [toBytes(payload)]);
+  }
+
+  /** Reports progress as numerator / denominator (WORK_STATUS). */
+  status(numerator: number, denominator: number): void {
+    this.#send(T.WORK_STATUS, [String(numerator), String(denominator)]);
+  }
+}
+
+function toBytes(payload: Payload): Uint8Array {
+  return typeof payload === "string" ? utf8Bytes(payload) : payload;
+}

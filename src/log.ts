@@ -72,5 +72,5 @@ export class Logger {
 
 /** A logger that writes nothing. */
 export function silentLogger(): Logger {
-  return new Logger("FATAL", () => {});
+  return new Logger("ERROR", () => {});
 }

@@ -22,16 +22,28 @@ export interface Conn {
    * Queue bytes for sending. Never partial: the adapter keeps any unsent tail
    * and sends it when the socket drains. Returns false once buffered bytes
    * exceed the high-water mark (then wait for `onDrain`). The caller must not
-   * reuse `bytes` afterwards.
+   * reuse `bytes` afterwards. After `end()`, `destroy()` or close it does
+   * nothing and returns false.
    */
   write(bytes: Uint8Array): boolean;
-  /** Flush what is queued, then close. */
+  /**
+   * Flush what is queued, then close. Adapters send FIN once the queue is
+   * empty and close when the peer's FIN has come too (as `node:net` does), so
+   * a peer that is still sending is not answered with a RST. When the peer
+   * sends FIN first, adapters call `end()` themselves one event-loop turn
+   * later, so replies written in that turn still go out.
+   */
   end(): void;
-  /** Close now; pending writes are dropped. */
+  /** Close now; pending writes are dropped. `err` is passed on to `onClose`. */
   destroy(err?: Error): void;
 }
 
-/** Callbacks shared by all connections of a listener or client. */
+/**
+ * Callbacks shared by all connections of a listener or client. They are
+ * called as methods of this object. A callback that throws closes its
+ * connection, with the thrown error passed to `onClose`: no error escapes
+ * into the runtime.
+ */
 export interface ConnHandlers {
   /** Called once when a connection is accepted (listeners only), before any data. */
   onOpen?(conn: Conn): void;
@@ -39,7 +51,12 @@ export interface ConnHandlers {
   onData(conn: Conn, chunk: Uint8Array): void;
   /** Buffered writes fell below the low-water mark after `write` returned false. */
   onDrain?(conn: Conn): void;
-  /** Called exactly once per connection, after which the Conn is dead. */
+  /**
+   * Called exactly once per connection, after which the Conn is dead; never
+   * from inside the caller's own `end()`/`destroy()`. `err` is undefined for
+   * a clean close, a `ConnectionError` (with the runtime's `code`) when the
+   * socket failed, or the error given to `destroy()` or thrown by a handler.
+   */
   onClose(conn: Conn, err?: Error): void;
 }
 

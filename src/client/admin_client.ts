@@ -49,6 +49,20 @@ export interface AdminOptions {
 const num = (text: string | undefined): number => Number(text ?? 0) || 0;
 
 /**
+ * An `ERR` answer as a ServerError: `ERR CODE text+with+pluses`, or, for
+ * gearmand's lower-case answers (`ERR function not found`), code `ERR`.
+ */
+function adminError(line: string): ServerError {
+  const rest = line.slice(4);
+  const space = rest.indexOf(" ");
+  const first = space < 0 ? rest : rest.slice(0, space);
+  if (/^[A-Z][A-Z_]*$/.test(first)) {
+    return ServerError.fromPacket(first, space < 0 ? "" : rest.slice(space + 1).replaceAll("+", " "));
+  }
+  return ServerError.fromPacket("ERR", rest);
+}
+
+/**
  * The text admin protocol of gearmand and gearman-ts, with typed answers.
  *
  * @example
@@ -166,8 +180,7 @@ export class AdminClient {
       await this.#send(line);
       const answer = await this.#line();
       if (answer.startsWith("OK")) return answer.slice(3);
-      const [, code = "ERR", ...rest] = answer.split(" ");
-      throw ServerError.fromPacket(code, rest.join(" ").replaceAll("+", " "));
+      throw adminError(answer);
     });
   }
 
@@ -179,10 +192,7 @@ export class AdminClient {
       for (;;) {
         const next = await this.#line();
         if (next === ".") return lines;
-        if (lines.length === 0 && next.startsWith("ERR ")) {
-          const [, code = "ERR", ...rest] = next.split(" ");
-          throw ServerError.fromPacket(code, rest.join(" ").replaceAll("+", " "));
-        }
+        if (lines.length === 0 && next.startsWith("ERR ")) throw adminError(next);
         lines.push(next);
       }
     });

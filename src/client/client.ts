@@ -284,7 +284,8 @@ export class GearmanClient {
 
   #onPacket(jobs: Map<string, JobControl[]>, reply: Reply): void {
     const args = reply.args;
-    const handle = latin1(args[0] ?? new Uint8Array(0));
+    // gearmand sends a converted WORK_FAIL as the handle plus one NUL (PROTOCOL.md §7.1).
+    const handle = latin1(args[0] ?? new Uint8Array(0)).replace(/\0$/, "");
     const list = jobs.get(handle);
     if (list === undefined) return;
     switch (reply.type) {

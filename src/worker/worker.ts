@@ -65,6 +65,10 @@ export class GearmanWorker {
   readonly #options: WorkerOptions;
   readonly #concurrency: number;
   #active = 0;
+  /** Jobs running per function. */
+  readonly #running = new Map<string, number>();
+  /** Functions unregistered while jobs of theirs ran: CANT_DO once those end. */
+  readonly #dropLater = new Set<string>();
   #started = false;
   #stopping = false;
   #idle: (() => void) | undefined;
@@ -119,12 +123,14 @@ export class GearmanWorker {
     return this;
   }
 
-  /** Stops taking jobs of a function. */
+  /**
+   * Stops taking jobs of a function. Servers are told once no job of it is
+   * running here, since they requeue the jobs of a function a worker drops.
+   */
   unregister(fn: string): void {
     if (!this.#abilities.delete(fn)) return;
-    for (const s of this.#servers) {
-      if (s.link.connected) void s.link.send(T.CANT_DO, [fn]).catch(() => {});
-    }
+    if ((this.#running.get(fn) ?? 0) > 0) this.#dropLater.add(fn);
+    else this.#tellAll(T.CANT_DO, [fn]);
   }
 
   /** Connects to every server and starts taking jobs. */
@@ -134,14 +140,21 @@ export class GearmanWorker {
     for (const s of this.#servers) this.#reconnect(s);
   }
 
-  /** Graceful stop: takes no new job, lets running ones finish, then disconnects. */
+  /**
+   * Graceful stop: takes no new job and lets running ones finish (their
+   * results are delivered), then disconnects.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
-    for (const s of this.#servers) {
-      if (s.link.connected) void s.link.send(T.RESET_ABILITIES).catch(() => {});
-    }
     if (this.#active > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    this.#tellAll(T.RESET_ABILITIES, []);
     for (const s of this.#servers) s.link.close();
+  }
+
+  #tellAll(type: number, args: string[]): void {
+    for (const s of this.#servers) {
+      if (s.link.connected) void s.link.send(type, args).catch(() => {});
+    }
   }
 
   #net(): Promise<Net> {
@@ -217,6 +230,7 @@ export class GearmanWorker {
       return;
     }
     this.#active++;
+    this.#running.set(fn, (this.#running.get(fn) ?? 0) + 1);
     const job = new JobContext(fn, handle, new TextDecoder().decode(uniqueBytes), workload, send);
     Promise.resolve()
       .then(() => ability.handler(job))
@@ -232,6 +246,9 @@ export class GearmanWorker {
       )
       .finally(() => {
         this.#active--;
+        const left = (this.#running.get(fn) ?? 1) - 1;
+        this.#running.set(fn, left);
+        if (left === 0 && this.#dropLater.delete(fn)) this.#tellAll(T.CANT_DO, [fn]);
         if (this.#active === 0 && this.#idle !== undefined) this.#idle();
         for (const other of this.#servers) this.#pump(other);
       });

@@ -13,7 +13,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { fileURLToPath } from "node:url";
 import {
   admin,
   functionStatus,
@@ -28,7 +27,6 @@ import {
   PT,
   RawConn,
   type RawPacket,
-  run,
   startTarget,
   type Target,
   TARGET_KIND,
@@ -36,21 +34,23 @@ import {
   waitForWorkers,
   withTimeout,
 } from "../_helpers.ts";
-
-const PEERS = fileURLToPath(new URL("./peers/", import.meta.url));
-const PHP_WORKER = `${PEERS}php_worker.php`;
-const PHP_CLIENT = `${PEERS}php_client.php`;
-const PERL_WORKER = `${PEERS}perl_worker.pl`;
-const PERL_CLIENT = `${PEERS}perl_client.pl`;
+import {
+  GEARMAN_SUCCESS,
+  GEARMAN_TIMEOUT,
+  GEARMAN_WORK_EXCEPTION,
+  GEARMAN_WORK_FAIL,
+  HANDLE,
+  PERL_CLIENT,
+  PERL_WORKER,
+  PHP_CLIENT,
+  PHP_WORKER,
+  runJson,
+  whyNoPerl,
+  whyNoPhp,
+} from "./_peers.ts";
 
 /** Every test gives up after this long; the whole file takes well under 60 s. */
 const TEST_TIMEOUT = 20_000;
-
-/** libgearman return codes (libgearman-1.0/return.h), as PHP reports them. */
-const GEARMAN_SUCCESS = 0;
-const GEARMAN_WORK_EXCEPTION = 23;
-const GEARMAN_WORK_FAIL = 24;
-const GEARMAN_TIMEOUT = 47;
 
 /** gearmand's log level names, in its order; `verbose` answers one of them. */
 const LOG_LEVELS = ["FATAL", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"];
@@ -69,22 +69,6 @@ const noGearadmin = noServer ||
   (hasCommand("gearadmin") ? false : "gearadmin is not installed (apt-get install gearman-tools)");
 const noPhp = noServer || await whyNoPhp();
 const noPerl = noServer || await whyNoPerl();
-
-async function whyNoPhp(): Promise<string | false> {
-  if (!hasCommand("php")) return "php is not installed (apt-get install php-cli php-gearman)";
-  const r = await run("php", ["-r", "exit(extension_loaded('gearman') ? 0 : 1);"]);
-  return r.code === 0
-    ? false
-    : "the PHP gearman extension is not loaded (apt-get install php-gearman)";
-}
-
-async function whyNoPerl(): Promise<string | false> {
-  if (!hasCommand("perl")) return "perl is not installed (apt-get install libgearman-client-perl)";
-  const r = await run("perl", ["-MGearman::Client", "-MGearman::Worker", "-MJSON::PP", "-e", "1"]);
-  return r.code === 0
-    ? false
-    : "Perl Gearman::Client and Gearman::Worker are not installed (apt-get install libgearman-client-perl)";
-}
 
 /** The first reason that applies, or false. */
 function skipIf(...reasons: (string | false)[]): string | false {
@@ -129,20 +113,6 @@ function at(t: Target): string[] {
   return ["-h", HOST, "-p", String(t.port)];
 }
 
-/** Runs a PHP/Perl client script and parses the one JSON object it prints. */
-async function runJson(
-  procs: Procs,
-  cmd: string,
-  args: readonly string[],
-  timeoutMs = 10_000,
-): Promise<Record<string, unknown>> {
-  const r = await procs.run(cmd, args, { timeoutMs });
-  assert.equal(r.timedOut, false, `${cmd} ${args.join(" ")} timed out; stderr: ${r.stderr}`);
-  assert.equal(r.code, 0, `${cmd} ${args.join(" ")} exited ${r.code}; stderr: ${r.stderr}`);
-  const line = r.stdout.trim().split("\n").at(-1) ?? "";
-  return JSON.parse(line) as Record<string, unknown>;
-}
-
 /** A raw worker connection that has registered `fns`. */
 async function rawWorker(t: Target, ...fns: string[]): Promise<RawConn> {
   const w = await RawConn.open(t.port);
@@ -176,8 +146,6 @@ async function submitBackground(
   c.send(type, fn, unique, data);
   return (await c.expect(PT.JOB_CREATED)).payload.toString("latin1");
 }
-
-const HANDLE = /^H:[^\s:]+:\d+$/;
 
 // ---------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 #!/usr/bin/perl
-# A Gearman::Worker for tests/e2e/peers_test.ts.
+# A Gearman::Worker for tests/e2e/peers_test.ts and library_peers_test.ts.
 # usage: perl perl_worker.pl HOST PORT PREFIX [COUNT]
-# Registers PREFIX.rev (reverse the argument) and PREFIX.sleep (status 1/4,
-# then sleep GEARMAN_TEST_SLEEP_MS, default 30000), and works until COUNT jobs
-# are done (0 = until killed).
+# Registers PREFIX.rev (reverse the argument), PREFIX.sleep (status 1/4,
+# then sleep GEARMAN_TEST_SLEEP_MS, default 30000), PREFIX.events (data d1,
+# status 1/3, warning w1, status 3/3, then "done:ARG") and PREFIX.fail
+# (returns undef, so WORK_FAIL), and works until COUNT jobs are done (0 =
+# until killed).
 # Prints "job FUNCTION ARG" to stdout as each job starts.
 use strict;
 use warnings;
@@ -33,6 +35,21 @@ $worker->register_function("$prefix.sleep" => sub {
     started($job);
     select(undef, undef, undef, $sleep_ms / 1000);
     return "slept:" . $job->arg;
+});
+
+$worker->register_function("$prefix.events" => sub {
+    my ($job) = @_;
+    started($job);
+    $worker->send_work_data($job, "d1");
+    $job->set_status(1, 3);
+    $worker->send_work_warning($job, "w1");
+    $job->set_status(3, 3);
+    return "done:" . $job->arg;
+});
+$worker->register_function("$prefix.fail" => sub {
+    my ($job) = @_;
+    started($job);
+    return undef;
 });
 
 $worker->work(

@@ -16,6 +16,8 @@ export interface DenoNetOptions {
 }
 
 const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+/** Read buffers start small (idle connections are common) and grow when a read fills one. */
+const FIRST_READ_SIZE = 4 * 1024;
 const READ_SIZE = 64 * 1024;
 /** Reads shorter than this are copied out, so the read buffer can be reused. */
 const COPY_BELOW = 16 * 1024;
@@ -163,7 +165,8 @@ class DenoConn implements Conn {
   }
 
   async #readLoop(): Promise<void> {
-    let buf = new Uint8Array(READ_SIZE);
+    let size = FIRST_READ_SIZE;
+    let buf = new Uint8Array(size);
     while (!this.#dead) {
       let n: number | null;
       try {
@@ -183,8 +186,10 @@ class DenoConn implements Conn {
       if (n === 0) continue;
       // The receiver owns the chunk, so no later read may write into it: copy
       // a short read (and reuse buf), hand over a long one (and replace buf).
-      const chunk = n < COPY_BELOW ? buf.slice(0, n) : buf.subarray(0, n);
-      if (n >= COPY_BELOW) buf = new Uint8Array(READ_SIZE);
+      const full = n === size && size < READ_SIZE;
+      if (full) size = READ_SIZE;
+      const chunk = n < COPY_BELOW && !full ? buf.slice(0, n) : buf.subarray(0, n);
+      if (n >= COPY_BELOW || full) buf = new Uint8Array(size);
       try {
         this.#handlers.onData(this, chunk);
       } catch (err) {

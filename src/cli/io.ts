@@ -1,0 +1,43 @@
+/**
+ * What the client, worker and admin modes share: where output goes, how
+ * `-h`/`-p`/`--servers` become a server list, reading standard input.
+ *
+ * @module
+ */
+import process from "node:process";
+import { concatBytes } from "../util/bytes.ts";
+import { parseInteger } from "./args.ts";
+
+/** Where a command writes. */
+export interface Output {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  write(bytes: Uint8Array): void;
+}
+
+/** The process's own standard output and error. */
+export const processOutput: Output = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+  write: (bytes) => void process.stdout.write(bytes),
+};
+
+/** `--servers a:1,b:2` wins; else `-h HOST` and `-p PORT` (gearman's defaults: localhost, 4730). */
+export function serverList(values: { host?: string; port?: string; servers?: string }): string {
+  if (values.servers !== undefined) return values.servers;
+  const host = values.host ?? "127.0.0.1";
+  const port = values.port === undefined ? 4730 : parseInteger("-p", values.port, 1, 65535);
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Reads a stream to its end. */
+export async function readStdin(stream: AsyncIterable<Uint8Array | string>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    parts.push(bytes);
+    size += bytes.length;
+  }
+  return concatBytes(parts, size);
+}

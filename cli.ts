@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `gearman-ts` command: `gearman-ts server [gearmand flags]` runs a job
- * server; `client`, `worker` and `admin` come later. This file only wires
- * arguments to the modes and turns errors into exit codes: 0 success,
- * 1 bad usage or failure, 2 a mode that is not available yet.
+ * The `gearman-ts` command: `server` runs a job server with gearmand's flags,
+ * `client`, `worker` and `admin` do what `gearman`, `gearman -w` and
+ * `gearadmin` do. This file only wires arguments to the modes and turns
+ * errors into exit codes: 0 success, 1 bad usage or failure.
  *
  * @example
  * ```sh
@@ -14,19 +14,24 @@
  */
 import process from "node:process";
 import { parseFlags } from "./src/cli/args.ts";
+import { runAdminCommand } from "./src/cli/admin_command.ts";
+import { runClientCommand } from "./src/cli/client_command.ts";
 import { runServerCommand } from "./src/cli/server_command.ts";
+import { runWorkerCommand } from "./src/cli/worker_command.ts";
 import { MAIN_HELP, VERSION_LINE } from "./src/cli/usage.ts";
 import { GearmanError, InvalidArgumentError } from "./src/errors.ts";
 
-const LATER_MODES = new Set(["client", "worker", "admin"]);
+const MODES: Record<string, (argv: readonly string[]) => Promise<number>> = {
+  server: runServerCommand,
+  client: runClientCommand,
+  worker: runWorkerCommand,
+  admin: runAdminCommand,
+};
 
 async function main(argv: readonly string[]): Promise<number> {
   const mode = argv[0];
-  if (mode === "server") return await runServerCommand(argv.slice(1));
-  if (mode !== undefined && LATER_MODES.has(mode)) {
-    process.stderr.write(`gearman-ts: the ${mode} mode is not yet available\n`);
-    return 2;
-  }
+  const run = mode === undefined ? undefined : MODES[mode];
+  if (run !== undefined) return await run(argv.slice(1));
   let parsed;
   try {
     parsed = parseFlags({

@@ -16,9 +16,9 @@ Usage: gearman-ts <mode> [options]
 
 Modes:
   server     run a job server (gearmand's flags; see gearman-ts server --help)
-  client     submit jobs (not yet available)
-  worker     run a worker (not yet available)
-  admin      send admin commands (not yet available)
+  client     submit jobs, like the gearman CLI (see gearman-ts client --help)
+  worker     serve jobs by running a command, like gearman -w (gearman-ts worker --help)
+  admin      query or manage a server, like gearadmin (gearman-ts admin --help)
 
 Options:
   -h, --help       show this help
@@ -42,17 +42,20 @@ Network:
 
 Jobs:
   -j, --job-retries=N          attempts a job gets before it fails; 0 = no limit (default)
-  -w, --worker-wakeup=N        sleeping workers woken per job; 0 = all (default)
+  -w, --worker-wakeup=N        most sleeping workers woken at a time per function;
+                               0 = one per runnable job (default)
       --job-handle-prefix=STR  job handle prefix (default H:<hostname>)
       --exceptions             forward WORK_EXCEPTION to every client
   -R, --round-robin            accepted; round-robin is always on
 
-Background job store (default: memory, like gearmand's -q builtin):
-      --store=SPEC             memory, sqlite:PATH or postgres://user:pass@host/db
-  -q, --queue-type=TYPE        builtin, libsqlite3 (with --libsqlite3-db=PATH) or
-                               libpq (with --libpq-conninfo=postgres://...)
+Background job store (default: sqlite:gearman-ts.db in the working directory):
+      --store=SPEC             sqlite:PATH, postgres://user:pass@host/db, or memory
+                               (kept only until the server stops)
+  -q, --queue-type=TYPE        gearmand's names: builtin (= memory), libsqlite3
+                               (with --libsqlite3-db=PATH) or Postgres/libpq (with
+                               --libpq-conninfo='host=... dbname=...' or a URL)
       --fsync=os|always        os (default) survives a crash of the server,
-                               always also a power loss
+                               always also a power loss (syncs each group commit)
       --store-queue-on-shutdown  write the queue only at a clean stop (faster;
                                a crash loses what was queued since the last one)
 

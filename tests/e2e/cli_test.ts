@@ -11,14 +11,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { cliCommand, ROOT, RUNTIME } from "./_cli.ts";
 import { hasCommand, type Proc, Procs, type RunResult, waitFor, withTimeout } from "../_helpers.ts";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
+const root = ROOT;
 const version =
   (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
-const cliTs = join(root, "cli.ts");
+const runtime = RUNTIME;
 
 interface Target {
   readonly name: string;
@@ -33,8 +32,8 @@ const denoBinary = join(root, "dist", "bin", "gearman-ts-deno");
 const targets: Target[] = [
   {
     name: `cli.ts under ${runtime}`,
-    cmd: process.execPath,
-    pre: runtime === "deno" ? ["run", "-A", cliTs] : [cliTs],
+    cmd: cliCommand()[0],
+    pre: cliCommand()[1],
   },
   {
     name: "dist/bin/gearman-ts (bun build --compile)",
@@ -77,8 +76,10 @@ function forTarget(target: Target) {
     procs.run(target.cmd, [...target.pre, ...args], { timeoutMs, env: { NO_COLOR: "1" } });
 
   const server = async (args: readonly string[]): Promise<Started> => {
+    // In the temp dir: the default store is gearman-ts.db in the working directory.
     const proc = procs.start(target.cmd, [...target.pre, "server", ...args], {
       env: { NO_COLOR: "1" },
+      cwd: tmp,
     });
     const m = await waitFor(() => {
       if (proc.hasExited) throw new Error(`server exited early: ${proc.stderr}`);
@@ -151,11 +152,14 @@ for (const target of targets) {
     });
 
     it(
-      "client, worker and admin modes are announced as not yet available with exit code 2",
+      "client, worker and admin modes print their usage with --help and exit 1 with one line when idle",
       opts,
       async () => {
         for (const mode of ["client", "worker", "admin"]) {
-          oneLineError(await cli([mode]), 2, new RegExp(`${mode} mode is not yet available`));
+          const help = await cli([mode, "--help"]);
+          assert.equal(help.code, 0, help.stderr);
+          assert.match(help.stdout, new RegExp(`^Usage: gearman-ts ${mode} `));
+          oneLineError(await cli([mode]), 1, new RegExp(`gearman-ts ${mode}: `));
         }
       },
     );

@@ -23,6 +23,19 @@ export class ConnectionError extends GearmanError {
     super(options?.code ?? "CONNECTION", message, options);
     this.name = "ConnectionError";
   }
+
+  /** Wraps a runtime's socket error as `<what>: <message>`, keeping its `code` (ECONNREFUSED, ...). */
+  static from(err: unknown, what: string): ConnectionError {
+    if (err instanceof ConnectionError) return err;
+    const code = (err as { code?: unknown } | null)?.code;
+    const text = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+    return new ConnectionError(text, typeof code === "string" ? { code, cause: err } : { cause: err });
+  }
+}
+
+/** `err` if it is an Error, else an Error with its text. */
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 /** Something took longer than allowed. */

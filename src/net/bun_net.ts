@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ConnectionError } from "../errors.ts";
+import { asError, ConnectionError } from "../errors.ts";
 import type { BunApi, BunSocket, BunSocketHandler } from "./bun_types.d.ts";
 import type { Addr, Conn, ConnectOptions, ConnHandlers } from "./net.ts";
 import type { Listener, ListenOptions, Net, Runtime } from "./net.ts";
@@ -59,7 +59,7 @@ export class BunNet implements Net {
         close: () => Promise.resolve(server.stop(false)), // stop() again is a no-op
       });
     } catch (err) {
-      return Promise.reject(toConnectionError(err, `listen on ${hostname}:${port}`));
+      return Promise.reject(ConnectionError.from(err, `listen on ${hostname}:${port}`));
     }
   }
 
@@ -83,7 +83,7 @@ export class BunNet implements Net {
     try {
       conn = await Promise.race([connecting, expired]);
     } catch (err) {
-      throw toConnectionError(err, `connect to ${hostname}:${port}`);
+      throw ConnectionError.from(err, `connect to ${hostname}:${port}`);
     } finally {
       clearTimeout(timer);
     }
@@ -170,7 +170,7 @@ class BunConn implements Conn {
         const conn = socket.data;
         if (conn === undefined) return;
         const where = `connection ${conn.remote.hostname}:${conn.remote.port}`;
-        conn.#emitClose(error === undefined ? undefined : toConnectionError(error, where));
+        conn.#emitClose(error === undefined ? undefined : ConnectionError.from(error, where));
       },
       error(socket, error) {
         socket.data?.destroy(error);
@@ -283,17 +283,4 @@ class BunConn implements Conn {
       this.destroy(asError(err));
     }
   }
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-/** Wraps a Bun error, keeping its `code` (ECONNREFUSED, ...) when it has one. */
-function toConnectionError(err: unknown, what: string): ConnectionError {
-  if (err instanceof ConnectionError) return err;
-  const code = (err as { code?: unknown } | null)?.code;
-  const text = `${what}: ${err instanceof Error ? err.message : String(err)}`;
-  const options = typeof code === "string" ? { code, cause: err } : { cause: err };
-  return new ConnectionError(text, options);
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ConnectionError } from "../errors.ts";
+import { asError, ConnectionError } from "../errors.ts";
 import type { DenoApi, DenoTcpConn, DenoTcpListener } from "./deno_types.d.ts";
 import type { Addr, Conn, ConnectOptions, ConnHandlers } from "./net.ts";
 import type { Listener, ListenOptions, Net, Runtime } from "./net.ts";
@@ -58,7 +58,7 @@ export class DenoNet implements Net {
     try {
       listener = deno().listen({ hostname, port, transport: "tcp", tcpBacklog });
     } catch (err) {
-      return Promise.reject(toConnectionError(err, `listen on ${hostname}:${port}`));
+      return Promise.reject(ConnectionError.from(err, `listen on ${hostname}:${port}`));
     }
     const state = { closed: false, wake: () => {} };
     const done = (async () => {
@@ -102,7 +102,7 @@ export class DenoNet implements Net {
     try {
       socket = await deno().connect({ hostname, port, transport: "tcp", signal: abort.signal });
     } catch (err) {
-      if (!abort.signal.aborted) throw toConnectionError(err, `connect to ${hostname}:${port}`);
+      if (!abort.signal.aborted) throw ConnectionError.from(err, `connect to ${hostname}:${port}`);
       const message = `connect to ${hostname}:${port}: timed out after ${ms} ms`;
       throw new ConnectionError(message, { code: "ETIMEDOUT", cause: err });
     } finally {
@@ -172,7 +172,7 @@ class DenoConn implements Conn {
       try {
         n = await this.#socket.read(buf);
       } catch (err) {
-        return this.#close(toConnectionError(err, `read from ${this.#where}`));
+        return this.#close(ConnectionError.from(err, `read from ${this.#where}`));
       }
       if (this.#dead) return;
       if (n === null) {
@@ -215,7 +215,7 @@ class DenoConn implements Conn {
         }
       }
     } catch (err) {
-      return this.#close(toConnectionError(err, `write to ${this.#where}`));
+      return this.#close(ConnectionError.from(err, `write to ${this.#where}`));
     } finally {
       this.#writing = false;
     }
@@ -253,7 +253,7 @@ class DenoConn implements Conn {
     // can destroy our last bytes before the peer has read them.
     this.#writeShut = true;
     this.#socket.closeWrite().catch((err: unknown) => {
-      this.#close(toConnectionError(err, `shutdown ${this.#where}`));
+      this.#close(ConnectionError.from(err, `shutdown ${this.#where}`));
     });
   }
 
@@ -284,17 +284,4 @@ class DenoConn implements Conn {
       this.#close(asError(err));
     }
   }
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-/** Wraps a Deno error, keeping its `code` (ECONNREFUSED, ...) when it has one. */
-function toConnectionError(err: unknown, what: string): ConnectionError {
-  if (err instanceof ConnectionError) return err;
-  const code = (err as { code?: unknown } | null)?.code;
-  const text = `${what}: ${err instanceof Error ? err.message : String(err)}`;
-  const options = typeof code === "string" ? { code, cause: err } : { cause: err };
-  return new ConnectionError(text, options);
 }

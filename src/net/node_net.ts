@@ -6,7 +6,7 @@
  */
 
 import * as net from "node:net";
-import { ConnectionError } from "../errors.ts";
+import { asError, ConnectionError } from "../errors.ts";
 import type {
   Addr,
   Conn,
@@ -62,7 +62,7 @@ export class NodeNet implements Net {
     });
     return new Promise<Listener>((resolve, reject) => {
       const onError = (err: Error) => {
-        reject(toConnectionError(err, `listen on ${addr.hostname}:${addr.port}`));
+        reject(ConnectionError.from(err, `listen on ${addr.hostname}:${addr.port}`));
       };
       server.once("error", onError);
       server.listen({
@@ -87,7 +87,7 @@ export class NodeNet implements Net {
       const onError = (err: Error) => {
         if (timer !== undefined) clearTimeout(timer);
         socket.destroy();
-        reject(toConnectionError(err, `connect to ${addr.hostname}:${addr.port}`));
+        reject(ConnectionError.from(err, `connect to ${addr.hostname}:${addr.port}`));
       };
       socket.once("error", onError);
       socket.once("connect", () => {
@@ -156,7 +156,7 @@ class NodeConn implements Conn {
       if (!this.#ending) setTimeout(() => this.end(), 0);
     });
     socket.on("error", (err: Error) => {
-      this.#err ??= toConnectionError(err, `connection ${this.#peer()}`);
+      this.#err ??= ConnectionError.from(err, `connection ${this.#peer()}`);
     });
     socket.on("close", () => this.#onClose());
   }
@@ -228,17 +228,4 @@ class NodeConn implements Conn {
   #peer(): string {
     return `${this.remote.hostname}:${this.remote.port}`;
   }
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-/** Wraps a `node:net` error, keeping its `code` (ECONNREFUSED, ...) when it has one. */
-function toConnectionError(err: unknown, what: string): ConnectionError {
-  if (err instanceof ConnectionError) return err;
-  const code = (err as { code?: unknown } | null)?.code;
-  const text = `${what}: ${err instanceof Error ? err.message : String(err)}`;
-  const options = typeof code === "string" ? { code, cause: err } : { cause: err };
-  return new ConnectionError(text, options);
 }

@@ -156,7 +156,8 @@ type Target = "gearmand" | Runtime;
 const PROF_DIR = join(SCRATCH, "prof");
 
 function serverArgv(t: Target, port: number): string[] {
-  const ours = ["server", "-L", HOST, "-p", String(port), "--log-file", "none"];
+  // gearmand keeps its queue in memory by default; so do we here (bench_store.ts measures stores).
+  const ours = ["server", "-L", HOST, "-p", String(port), "--log-file", "none", "--store", "memory"];
   const prof = opt["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`] : [];
   // `ulimit -n` first (the idle workload opens 5000 sockets); exec keeps the pid.
   const raise = 'ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';

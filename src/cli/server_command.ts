@@ -10,7 +10,7 @@ import process from "node:process";
 import { InvalidArgumentError } from "../errors.ts";
 import { Logger } from "../log.ts";
 import type { Addr } from "../net/net.ts";
-import { createServer } from "../server/server.ts";
+import { createServer, type GearmanServer } from "../server/server.ts";
 import { openLogTarget } from "./log_sink.ts";
 import { removePidFile, writePidFile } from "./pid_file.ts";
 import { parseServerArgs, type ServerConfig } from "./server_flags.ts";
@@ -118,7 +118,7 @@ async function serve(config: ServerConfig, out: CommandOutput): Promise<number> 
         throw err;
       }
     }
-    announce(addrs, out);
+    announce(addrs, server.store, out);
     return await exit;
   } finally {
     removeSignals();
@@ -128,13 +128,22 @@ async function serve(config: ServerConfig, out: CommandOutput): Promise<number> 
   }
 }
 
-/** The startup lines on stderr, including the loopback-only notice. */
-function announce(addrs: readonly Addr[], out: CommandOutput): void {
+/** The startup lines on stderr: addresses, the loopback-only notice, the store. */
+function announce(
+  addrs: readonly Addr[],
+  store: GearmanServer["store"],
+  out: CommandOutput,
+): void {
   const list = addrs.map(formatAddr).join(", ");
   let text = `${VERSION_LINE} listening on ${list} (pid ${process.pid})\n`;
   if (addrs.length > 0 && addrs.every((a) => isLoopback(a.hostname))) {
     text += "gearman-ts: listening on loopback only; to accept connections from other hosts " +
       "add -L 0.0.0.0 (IPv4) or -L :: (IPv6)\n";
+  }
+  if (store !== undefined) {
+    text += store.name === "memory"
+      ? "gearman-ts: background jobs are kept in memory only (lost when the server stops)\n"
+      : `gearman-ts: background jobs are kept in ${store.name} (${store.replayed} replayed)\n`;
   }
   out.stderr(text);
 }

@@ -217,7 +217,7 @@ function finish(v: Values, configFile: string | undefined): ServerConfig {
     keepalive: v.keepalive ?? false,
     // gearmand's default, whatever the library's own default is.
     jobHandlePrefix: prefix ?? `H:${hostname()}`,
-    ...(store.store === undefined ? {} : { store: store.store }),
+    store: store.store,
     ...(store.fsync === undefined ? {} : { fsync: store.fsync }),
     ...(store.storeQueueOnShutdown ? { storeQueueOnShutdown: true } : {}),
   };

@@ -2,12 +2,14 @@
  * Where `gearman-ts server` keeps background jobs: `--store=SPEC` (gearman-ts's
  * own flag), or gearmand's `-q/--queue-type` with its module options mapped
  * onto a store spec: `-q libsqlite3 --libsqlite3-db=PATH` is `sqlite:PATH`,
- * `-q libpq --libpq-conninfo=postgres://...` is that URL. Without either,
- * jobs live in memory, like gearmand's `-q builtin`.
+ * `-q libpq --libpq-conninfo=...` (a URL or libpq's `host=... dbname=...`)
+ * is a postgres:// URL, `-q builtin` is `memory`. Without either, jobs are
+ * kept in `gearman-ts.db` in the working directory (`sqlite:gearman-ts.db`).
  *
  * @module
  */
 import { InvalidArgumentError } from "../errors.ts";
+import { conninfoToUrl, DEFAULT_SQLITE_PATH, parseStoreSpec, StoreError } from "../store/store.ts";
 
 /** The store-related flag values, as parsed. */
 export interface StoreFlagValues {
@@ -23,8 +25,8 @@ export interface StoreFlagValues {
 
 /** What the store flags mean for `createServer`. */
 export interface StoreSettings {
-  /** A store spec for `ServerOptions.store`; undefined keeps jobs in memory. */
-  readonly store: string | undefined;
+  /** A store spec for `ServerOptions.store`: `memory`, `sqlite:PATH` or a postgres:// URL. */
+  readonly store: string;
   readonly fsync: "os" | "always" | undefined;
   readonly storeQueueOnShutdown: boolean;
   readonly notes: readonly string[];
@@ -43,8 +45,10 @@ export function storeSettings(v: StoreFlagValues): StoreSettings {
   const notes: string[] = [];
   const queue = v["queue-type"]?.toLowerCase();
   let fromQueue: string | undefined;
-  if (queue === undefined || queue === "builtin") {
+  if (queue === undefined) {
     fromQueue = undefined;
+  } else if (queue === "builtin") {
+    fromQueue = "memory";
   } else if (queue === "libsqlite3" || queue === "sqlite") {
     const db = v["libsqlite3-db"];
     if (db === undefined || db === "") {
@@ -55,13 +59,18 @@ export function storeSettings(v: StoreFlagValues): StoreSettings {
       notes.push("--libsqlite3-table is ignored: gearman-ts keeps its own schema in the database");
     }
   } else if (queue === "libpq" || queue === "postgres" || queue === "postgresql") {
-    const url = v["libpq-conninfo"];
-    if (url === undefined || !/^postgres(ql)?:\/\//.test(url)) {
+    const conninfo = v["libpq-conninfo"];
+    if (conninfo === undefined || conninfo.trim() === "") {
       throw new InvalidArgumentError(
-        `-q ${v["queue-type"]} needs --libpq-conninfo=postgres://user:password@host/db (a URL)`,
+        `-q ${v["queue-type"]} needs --libpq-conninfo ('host=... dbname=...' or postgres://...)`,
       );
     }
-    fromQueue = url;
+    try {
+      fromQueue = conninfoToUrl(conninfo);
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      throw InvalidArgumentError.format("--libpq-conninfo", err.message.replace(/^store: /, ""));
+    }
     if (v["libpq-table"] !== undefined) {
       notes.push("--libpq-table is ignored: gearman-ts keeps its own schema in the database");
     }
@@ -76,7 +85,7 @@ export function storeSettings(v: StoreFlagValues): StoreSettings {
       "--libsqlite3-db needs -q libsqlite3 (or use --store=sqlite:PATH)",
     );
   }
-  if (v["libpq-conninfo"] !== undefined && fromQueue === undefined) {
+  if (v["libpq-conninfo"] !== undefined && fromQueue?.startsWith("postgres") !== true) {
     throw new InvalidArgumentError(
       "--libpq-conninfo needs -q libpq (or use --store=postgres://...)",
     );
@@ -84,16 +93,22 @@ export function storeSettings(v: StoreFlagValues): StoreSettings {
   if (v.store !== undefined && fromQueue !== undefined) {
     throw new InvalidArgumentError(`use either --store or -q ${v["queue-type"]}, not both`);
   }
-  if (v.store === "") {
-    throw InvalidArgumentError.format(
-      "--store",
-      "expected memory, sqlite:PATH or a postgres:// URL",
-    );
+  if (v.store !== undefined) {
+    try {
+      parseStoreSpec(v.store);
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      throw InvalidArgumentError.format(
+        "--store",
+        "expected memory, sqlite:PATH or a postgres:// URL",
+      );
+    }
   }
+  const store = v.store ?? fromQueue ?? `sqlite:${DEFAULT_SQLITE_PATH}`;
   const queueOnShutdown = v["store-queue-on-shutdown"] ?? false;
-  if (queueOnShutdown && (v.store ?? fromQueue) === undefined) {
+  if (queueOnShutdown && parseStoreSpec(store).kind === "memory") {
     throw new InvalidArgumentError(
-      "--store-queue-on-shutdown needs a store: --store=sqlite:PATH or -q libsqlite3",
+      "--store-queue-on-shutdown needs a store that is not memory: --store=sqlite:PATH or -q libsqlite3",
     );
   }
   const fsync = v.fsync;
@@ -101,7 +116,7 @@ export function storeSettings(v: StoreFlagValues): StoreSettings {
     throw InvalidArgumentError.format("--fsync", `expected os or always, got '${fsync}'`);
   }
   return {
-    store: v.store ?? fromQueue,
+    store,
     fsync,
     storeQueueOnShutdown: queueOnShutdown,
     notes,

@@ -49,7 +49,7 @@ export function handleClientPacket(c: ServerConnection, type: number, args: Uint
       handleOption(c, args[0] as Uint8Array);
       return true;
     case T.ECHO_REQ:
-      c.sendPacket(T.ECHO_RES, [args[0] as Uint8Array]);
+      c.replyPacket(T.ECHO_RES, [args[0] as Uint8Array]);
       return true;
     default:
       return false;
@@ -71,9 +71,13 @@ function handleSubmit(c: ServerConnection, kind: SubmitKind, args: Uint8Array[])
   if (existing !== undefined && existing.state !== JobState.DONE) {
     // Coalesce: the first submitter's payload and priority stand (PROTOCOL.md §5.2).
     existing.ignored = false;
-    if (kind.background) existing.background = true;
-    else core.attach(existing, c);
-    c.sendPacket(T.JOB_CREATED, [existing.handle]);
+    if (kind.background) {
+      existing.background = true;
+      core.acknowledgeBackground(existing, c);
+    } else {
+      core.attach(existing, c);
+      c.replyPacket(T.JOB_CREATED, [existing.handle]);
+    }
     return;
   }
   if (core.queue.isFull(fn, kind.priority)) {
@@ -88,6 +92,8 @@ function handleSubmit(c: ServerConnection, kind: SubmitKind, args: Uint8Array[])
   } else if (kind.layout === "reduce") {
     reducer = latin1(args[2] as Uint8Array);
   }
+  // A background job waits, not runnable, until its row is committed (Core.committed).
+  const pending = kind.background && core.journal !== undefined;
   const job = core.queue.create(fn, key, {
     unique,
     data: data.slice(),
@@ -95,28 +101,32 @@ function handleSubmit(c: ServerConnection, kind: SubmitKind, args: Uint8Array[])
     priority: kind.priority,
     background: kind.background,
     when,
-  });
-  if (!kind.background) core.attach(job, c);
-  c.sendPacket(T.JOB_CREATED, [job.handle]);
+  }, pending);
+  if (kind.background) {
+    core.acknowledgeBackground(job, c);
+  } else {
+    core.attach(job, c);
+    c.replyPacket(T.JOB_CREATED, [job.handle]);
+  }
 }
 
 function handleGetStatus(c: ServerConnection, handleBytes: Uint8Array): void {
   const job = c.core.queue.jobs.get(latin1(handleBytes));
   if (job === undefined) {
-    c.sendPacket(T.STATUS_RES, [handleBytes, "0", "0", "0", "0"]);
+    c.replyPacket(T.STATUS_RES, [handleBytes, "0", "0", "0", "0"]);
     return;
   }
   const running = job.state === JobState.RUNNING ? "1" : "0";
-  c.sendPacket(T.STATUS_RES, [handleBytes, "1", running, job.numerator, job.denominator]);
+  c.replyPacket(T.STATUS_RES, [handleBytes, "1", running, job.numerator, job.denominator]);
 }
 
 function handleGetStatusUnique(c: ServerConnection, uniqueBytes: Uint8Array): void {
   const job = c.core.queue.findByUnique(latin1(uniqueBytes));
   if (job === undefined) {
-    c.sendPacket(T.STATUS_RES_UNIQUE, [uniqueBytes, "0", "0", "0", "0", "0"]);
+    c.replyPacket(T.STATUS_RES_UNIQUE, [uniqueBytes, "0", "0", "0", "0", "0"]);
     return;
   }
-  c.sendPacket(T.STATUS_RES_UNIQUE, [
+  c.replyPacket(T.STATUS_RES_UNIQUE, [
     uniqueBytes,
     "1",
     job.state === JobState.RUNNING ? "1" : "0",
@@ -129,7 +139,7 @@ function handleGetStatusUnique(c: ServerConnection, uniqueBytes: Uint8Array): vo
 function handleOption(c: ServerConnection, name: Uint8Array): void {
   if (latin1(name).toLowerCase() === "exceptions") {
     c.exceptions = true;
-    c.sendPacket(T.OPTION_RES, [name]);
+    c.replyPacket(T.OPTION_RES, [name]);
   } else {
     c.sendError("UNKNOWN_OPTION", "Server does not recognize given option");
   }

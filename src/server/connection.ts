@@ -4,11 +4,12 @@ import { type Magic, MAGIC_RES, PACKET_NAMES, PacketType } from "../protocol/con
 import { Decoder, type DecoderHandlers } from "../protocol/decoder.ts";
 import { type Arg, encodeResponse } from "../protocol/encoder.ts";
 import { concatBytes, latin1Bytes } from "../util/bytes.ts";
+import { Fifo } from "../util/fifo.ts";
 import { runAdminCommand } from "./admin_commands.ts";
 import { handleClientPacket } from "./client_handlers.ts";
 import type { Core } from "./core.ts";
 import { SleepState } from "./dispatcher.ts";
-import type { FunctionEntry, Job } from "./job.ts";
+import { type FunctionEntry, type Job, ReplySlot } from "./job.ts";
 import { handleWorkerPacket, releaseWorker } from "./worker_handlers.ts";
 
 /** Writes smaller than this are copied into one buffer per flush. */
@@ -49,6 +50,8 @@ export class ServerConnection implements DecoderHandlers {
   #out: Uint8Array[] = [];
   #outSize = 0;
   #scheduled = false;
+  /** Replies queued behind a {@link ReplySlot} not filled yet, in request order. */
+  #held: Fifo<Uint8Array | ReplySlot> | undefined = undefined;
   readonly #flushLater = (): void => this.flush();
 
   constructor(id: number, conn: Conn, core: Core) {
@@ -107,17 +110,53 @@ export class ServerConnection implements DecoderHandlers {
     }
   }
 
+  /** Queues an asynchronous packet (NOOP, WORK_*, JOB_ASSIGN): never held back. */
   sendPacket(type: number, args: readonly Arg[] = []): void {
     this.send(encodeResponse(type, args));
   }
 
-  sendError(code: string, text: string): void {
-    this.sendPacket(PacketType.ERROR, [code, text]);
+  /**
+   * Queues the reply to a request (SUBMIT, GET_STATUS, ECHO, OPTION, admin
+   * lines, ERROR). Replies leave in request order (PROTOCOL.md §3), so one
+   * that follows a reserved slot waits until the slot is filled.
+   */
+  reply(bytes: Uint8Array): void {
+    const held = this.#held;
+    if (held === undefined || held.length === 0) this.send(bytes);
+    else held.push(bytes);
   }
 
-  /** Sends admin-protocol text (latin1) as one piece. */
+  replyPacket(type: number, args: readonly Arg[] = []): void {
+    this.reply(encodeResponse(type, args));
+  }
+
+  /** Holds the next place in the reply order for bytes known later (see {@link fill}). */
+  reserve(): ReplySlot {
+    const slot = new ReplySlot(this);
+    (this.#held ??= new Fifo()).push(slot);
+    return slot;
+  }
+
+  /** Gives a reserved slot its bytes and sends every reply that no longer waits. */
+  fill(slot: ReplySlot, bytes: Uint8Array): void {
+    slot.bytes = bytes;
+    const held = this.#held;
+    if (held === undefined) return;
+    for (let head = held.peek(); head !== undefined; head = held.peek()) {
+      if (!(head instanceof ReplySlot)) this.send(head);
+      else if (head.bytes !== undefined) this.send(head.bytes);
+      else return;
+      held.shift();
+    }
+  }
+
+  sendError(code: string, text: string): void {
+    this.replyPacket(PacketType.ERROR, [code, text]);
+  }
+
+  /** Sends admin-protocol text (latin1) as one piece, in reply order. */
   sendText(text: string): void {
-    this.send(latin1Bytes(text));
+    this.reply(latin1Bytes(text));
   }
 
   sendNoop(): void {
@@ -153,6 +192,7 @@ export class ServerConnection implements DecoderHandlers {
     this.closed = true;
     this.#decoder.stop();
     this.#out = [];
+    this.#held = undefined;
     releaseWorker(this);
     this.core.detach(this);
   }

@@ -1,9 +1,10 @@
 import type { Logger } from "../log.ts";
 import { PacketType } from "../protocol/constants.ts";
 import { encodeResponse } from "../protocol/encoder.ts";
+import type { CommitListener, GroupCommit } from "../store/group_commit.ts";
 import type { ServerConnection } from "./connection.ts";
 import { Dispatcher } from "./dispatcher.ts";
-import type { Job } from "./job.ts";
+import { type Job, JobState, Persisted, type ReplySlot } from "./job.ts";
 import { JobQueue } from "./job_queue.ts";
 
 /** Server settings after defaults are applied. */
@@ -21,7 +22,7 @@ export interface CoreSettings {
  * The state every connection shares: the job queue, the wake-up policy, the
  * connections, and the rules for how a job ends or goes back to its queue.
  */
-export class Core {
+export class Core implements CommitListener<Job> {
   readonly settings: CoreSettings;
   readonly logger: Logger;
   readonly dispatcher: Dispatcher;
@@ -31,6 +32,12 @@ export class Core {
   onShutdownRequest: (graceful: boolean) => void = () => {};
   /** Set by the server while draining: called when the last job ends. */
   onIdle: (() => void) | undefined = undefined;
+  /**
+   * Group commits of background jobs to a durable store; undefined for the
+   * memory store and with `--store-queue-on-shutdown`.
+   */
+  journal: GroupCommit<Job> | undefined = undefined;
+  #storeFailing = false;
 
   constructor(settings: CoreSettings, logger: Logger) {
     this.settings = settings;
@@ -40,7 +47,67 @@ export class Core {
       settings.jobHandlePrefix,
       settings.now,
       (fn) => this.dispatcher.runnable(fn),
+      (job) => this.#forget(job),
     );
+  }
+
+  /**
+   * Answers a background submit that created or joined `job`. Without a
+   * journal, or when the job's row is committed already, JOB_CREATED goes
+   * out now; otherwise the reply's place is reserved and filled once the
+   * row is committed (or with ERROR QUEUE_ERROR if it cannot be).
+   */
+  acknowledgeBackground(job: Job, client: ServerConnection): void {
+    const journal = this.journal;
+    if (journal === undefined || job.persisted === Persisted.YES) {
+      client.replyPacket(PacketType.JOB_CREATED, [job.handle]);
+      return;
+    }
+    const slot = client.reserve();
+    slot.next = job.waiters;
+    job.waiters = slot;
+    if (job.persisted === Persisted.NO) {
+      job.persisted = Persisted.INSERTING;
+      journal.insert(job);
+    }
+  }
+
+  /** A group commit wrote these jobs' rows: answer their submitters, let them run. */
+  committed(jobs: readonly Job[]): void {
+    if (this.#storeFailing) {
+      this.#storeFailing = false;
+      this.logger.notice("store: commits succeed again");
+    }
+    for (const job of jobs) {
+      if (job.persisted === Persisted.INSERTING) job.persisted = Persisted.YES;
+      if (job.waiters !== undefined) {
+        answer(job, encodeResponse(PacketType.JOB_CREATED, [job.handle]));
+      }
+      this.queue.release(job);
+    }
+  }
+
+  /** A group commit failed: its submitters get QUEUE_ERROR and its new jobs are dropped. */
+  failed(jobs: readonly Job[], err: unknown): void {
+    const text = err instanceof Error ? err.message : String(err);
+    if (jobs.length > 0 || !this.#storeFailing) {
+      this.logger.error(`store: could not store ${jobs.length} background job(s): ${text}`);
+    }
+    this.#storeFailing = true;
+    const error = encodeResponse(PacketType.ERROR, ["QUEUE_ERROR", text]);
+    for (const job of jobs) {
+      if (job.persisted === Persisted.INSERTING) job.persisted = Persisted.NO;
+      answer(job, error);
+      if (job.state !== JobState.PENDING) continue;
+      if (job.clients !== undefined && job.clients.length > 0) {
+        // Foreground submitters joined it: it runs for them, unstored.
+        job.background = false;
+        this.queue.release(job);
+      } else {
+        this.queue.finish(job);
+      }
+    }
+    if (this.onIdle !== undefined && this.queue.jobs.size === 0) this.onIdle();
   }
 
   /** Attaches a foreground client to a job. */
@@ -99,6 +166,7 @@ export class Core {
       this.end(job, undefined);
     } else {
       this.queue.requeue(job);
+      if (job.persisted !== Persisted.NO) this.journal?.update(job);
     }
   }
 
@@ -123,5 +191,32 @@ export class Core {
     }
     job.background = false;
     job.ignored = true;
+    // gearmand deletes the row now; the job itself is reaped by the next grab.
+    if (job.persisted !== Persisted.NO) this.#forget(job);
+  }
+
+  /**
+   * The job no longer wants its row. A submitter still waiting for the row's
+   * commit is answered now (the job will not run, so there is nothing to
+   * keep), and a PENDING job is queued so the next grab reaps it.
+   */
+  #forget(job: Job): void {
+    job.persisted = Persisted.NO;
+    this.journal?.delete(job.seq);
+    if (job.waiters !== undefined) {
+      answer(job, encodeResponse(PacketType.JOB_CREATED, [job.handle]));
+    }
+    this.queue.release(job);
+  }
+}
+
+/** Fills every reply slot waiting on the job's commit. */
+function answer(job: Job, bytes: Uint8Array): void {
+  let slot: ReplySlot | undefined = job.waiters;
+  job.waiters = undefined;
+  while (slot !== undefined) {
+    const next: ReplySlot | undefined = slot.next;
+    slot.owner.fill(slot, bytes);
+    slot = next;
   }
 }

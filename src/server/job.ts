@@ -4,14 +4,36 @@ import type { Priority } from "../protocol/constants.ts";
 import type { ServerConnection } from "./connection.ts";
 import type { Sleeper } from "./dispatcher.ts";
 
-/** A job's life: waiting in a queue or for its run-at time, or held by a worker. */
-export const JobState = { QUEUED: 0, DELAYED: 1, RUNNING: 2, DONE: 3 } as const;
+/**
+ * A job's life: waiting in a queue or for its run-at time, held by a worker,
+ * or (PENDING) created but not runnable until its store commit is done.
+ */
+export const JobState = { QUEUED: 0, DELAYED: 1, RUNNING: 2, DONE: 3, PENDING: 4 } as const;
 /** One of {@link JobState}. */
 export type JobState = typeof JobState[keyof typeof JobState];
+
+/** Whether a job has a row in the store: none, insert not yet committed, committed. */
+export const Persisted = { NO: 0, INSERTING: 1, YES: 2 } as const;
+/** One of {@link Persisted}. */
+export type Persisted = typeof Persisted[keyof typeof Persisted];
+
+/** A reply held in a connection's ordered output until its bytes are known. */
+export class ReplySlot {
+  bytes: Uint8Array | undefined = undefined;
+  /** The next slot waiting on the same job's commit. */
+  next: ReplySlot | undefined = undefined;
+  readonly owner: { fill(slot: ReplySlot, bytes: Uint8Array): void };
+
+  constructor(owner: { fill(slot: ReplySlot, bytes: Uint8Array): void }) {
+    this.owner = owner;
+  }
+}
 
 /** One unit of work. Strings are latin1 (one char per byte) so any bytes round-trip. */
 export class Job {
   readonly handle: string;
+  /** The counter value in the handle: creation order, and the store's row key. */
+  readonly seq: number;
   readonly fn: FunctionEntry;
   readonly unique: string;
   /** Coalescing key within the function; undefined when the job never coalesces. */
@@ -33,9 +55,14 @@ export class Job {
   numerator = "0";
   denominator = "0";
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Its row in the store. */
+  persisted: Persisted = Persisted.NO;
+  /** Background submitters whose JOB_CREATED waits for the row's commit. */
+  waiters: ReplySlot | undefined = undefined;
 
   constructor(
     handle: string,
+    seq: number,
     fn: FunctionEntry,
     unique: string,
     key: string | undefined,
@@ -46,6 +73,7 @@ export class Job {
     when: number,
   ) {
     this.handle = handle;
+    this.seq = seq;
     this.fn = fn;
     this.unique = unique;
     this.key = key;

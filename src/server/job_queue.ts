@@ -1,6 +1,7 @@
 import { Priority } from "../protocol/constants.ts";
 import { latin1 } from "../util/bytes.ts";
-import { FunctionEntry, Job, JobState } from "./job.ts";
+import type { StoredJob } from "../store/store.ts";
+import { FunctionEntry, Job, JobState, Persisted } from "./job.ts";
 
 /** What a submit asks for; strings are latin1. */
 export interface JobRequest {
@@ -30,12 +31,27 @@ export class JobQueue {
   #delayAt = 0;
   readonly #now: () => number;
   readonly #onRunnable: (fn: FunctionEntry) => void;
+  readonly #onForget: (job: Job) => void;
 
-  /** `onRunnable` is told whenever a function gains a runnable job. */
-  constructor(prefix: string, now: () => number, onRunnable: (fn: FunctionEntry) => void) {
+  /**
+   * `onRunnable` is told whenever a function gains a runnable job;
+   * `onForget` when a job that has a row in the store is forgotten.
+   */
+  constructor(
+    prefix: string,
+    now: () => number,
+    onRunnable: (fn: FunctionEntry) => void,
+    onForget: (job: Job) => void = () => {},
+  ) {
     this.#prefix = prefix;
     this.#now = now;
     this.#onRunnable = onRunnable;
+    this.#onForget = onForget;
+  }
+
+  /** The last handle number given out. */
+  get counter(): number {
+    return this.#counter;
   }
 
   /** The entry for a function, created on first use. */
@@ -64,11 +80,15 @@ export class JobQueue {
     return limit > 0 && fn.total >= limit;
   }
 
-  /** Creates a job, indexes it and queues it. `data` must be owned by the job. */
-  create(fn: FunctionEntry, key: string | undefined, req: JobRequest): Job {
-    const handle = `${this.#prefix}:${++this.#counter}`;
+  /**
+   * Creates a job and indexes it. `data` must be owned by the job. It is
+   * queued now, or, when `pending`, left PENDING until {@link release}.
+   */
+  create(fn: FunctionEntry, key: string | undefined, req: JobRequest, pending = false): Job {
+    const seq = ++this.#counter;
     const job = new Job(
-      handle,
+      `${this.#prefix}:${seq}`,
+      seq,
       fn,
       req.unique,
       key,
@@ -78,11 +98,51 @@ export class JobQueue {
       req.background,
       req.when,
     );
-    this.jobs.set(handle, job);
+    this.jobs.set(job.handle, job);
     if (key !== undefined) fn.byKey.set(key, job);
+    fn.total++;
+    if (pending) job.state = JobState.PENDING;
+    else this.#enqueue(job);
+    return job;
+  }
+
+  /** A PENDING job's commit is done: it becomes runnable. */
+  release(job: Job): void {
+    if (job.state === JobState.PENDING) this.#enqueue(job);
+  }
+
+  /**
+   * Queues a job read back from the store, with its handle, retry count and
+   * run-at time; later handles continue after the highest one seen.
+   */
+  restore(stored: StoredJob): Job {
+    if (stored.seq > this.#counter) this.#counter = stored.seq;
+    const fn = this.fn(stored.fn.name);
+    const key = JobQueue.keyOf(stored.unique, stored.data);
+    const job = new Job(
+      stored.handle,
+      stored.seq,
+      fn,
+      stored.unique,
+      key,
+      stored.data,
+      stored.reducer,
+      stored.priority,
+      true,
+      stored.when,
+    );
+    job.retries = stored.retries;
+    job.persisted = Persisted.YES;
+    this.jobs.set(job.handle, job);
+    if (key !== undefined && !fn.byKey.has(key)) fn.byKey.set(key, job);
     fn.total++;
     this.#enqueue(job);
     return job;
+  }
+
+  /** Raises the handle counter (never lowers it). */
+  raiseCounter(counter: number): void {
+    if (counter > this.#counter) this.#counter = counter;
   }
 
   /** Puts a job that lost its worker back at the tail of its priority list. */
@@ -136,6 +196,7 @@ export class JobQueue {
     this.jobs.delete(job.handle);
     if (job.key !== undefined && job.fn.byKey.get(job.key) === job) job.fn.byKey.delete(job.key);
     job.fn.total--;
+    if (job.persisted !== Persisted.NO) this.#onForget(job);
   }
 
   /** Removes a function and its queued jobs; returns the jobs so their clients can be told. */

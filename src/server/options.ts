@@ -1,5 +1,6 @@
 import type { Net } from "../net/net.ts";
 import type { Logger } from "../log.ts";
+import type { FsyncMode, JobStore } from "../store/store.ts";
 
 /** Settings of a gearman-ts job server; every field has gearmand's default. */
 export interface ServerOptions {
@@ -29,6 +30,22 @@ export interface ServerOptions {
   readonly pid?: number;
   /** Milliseconds clock; injectable for tests. */
   readonly now?: () => number;
+  /**
+   * Where background jobs are kept (PROTOCOL.md §13): `"memory"` (gearmand's
+   * `builtin`, the default here), `"sqlite:PATH"`, a `postgres://` URL, or a
+   * {@link JobStore}. With a durable store, JOB_CREATED for a background job
+   * is sent once the job is committed, and a restart replays the queue with
+   * the same handles. (`gearman-ts server` defaults to `sqlite:gearman-ts.db`.)
+   */
+  readonly store?: string | JobStore;
+  /** `--fsync`: `"os"` (default) survives a crash of the server, `"always"` a power loss. */
+  readonly fsync?: FsyncMode;
+  /**
+   * `--store-queue-on-shutdown`: write the queue to the store only when the
+   * server stops, and replay it at start; nothing is written per job, so a
+   * crash loses what was queued since the last clean stop.
+   */
+  readonly storeQueueOnShutdown?: boolean;
 }
 
 /** The default Gearman port. */

@@ -1,9 +1,15 @@
 import type { Addr, Conn, Listener, Net } from "../net/net.ts";
 import { defaultNet } from "../net/default_net.ts";
 import { type Logger, silentLogger } from "../log.ts";
+import { GroupCommit } from "../store/group_commit.ts";
+import { createStore, type JobStore } from "../store/store.ts";
 import { ServerConnection } from "./connection.ts";
 import { Core } from "./core.ts";
+import { type Job, JobState, Persisted } from "./job.ts";
 import { DEFAULT_MAX_PACKET_SIZE, DEFAULT_PORT, type ServerOptions } from "./options.ts";
+
+/** How long close() waits for a store commit in flight. */
+const STORE_CLOSE_MS = 10000;
 
 /**
  * A Gearman job server, wire-compatible with gearmand 1.1.x: the binary
@@ -27,6 +33,8 @@ export class GearmanServer {
   readonly #core: Core;
   readonly #byConn = new Map<Conn, ServerConnection>();
   #listeners: Listener[] = [];
+  #store: JobStore | undefined;
+  #storeInfo: { readonly name: string; readonly replayed: number } | undefined;
   #nextId = 1;
   #state: "new" | "listening" | "draining" | "stopped" = "new";
   #resolveStopped!: () => void;
@@ -52,6 +60,11 @@ export class GearmanServer {
     };
   }
 
+  /** Where background jobs are kept and how many were replayed at start (after {@link listen}). */
+  get store(): { readonly name: string; readonly replayed: number } | undefined {
+    return this.#storeInfo;
+  }
+
   /** The bound addresses (after {@link listen}). */
   get addresses(): readonly Addr[] {
     return this.#listeners.map((l) => l.addr);
@@ -66,6 +79,14 @@ export class GearmanServer {
   async listen(): Promise<readonly Addr[]> {
     if (this.#state !== "new") throw new Error("server: listen() may be called once");
     this.#state = "listening";
+    try {
+      await this.#openStore();
+    } catch (err) {
+      this.#state = "stopped";
+      this.#core.queue.close();
+      this.#resolveStopped();
+      throw err;
+    }
     const net: Net = this.#options.net ?? await defaultNet();
     const hosts = this.#options.listen ?? ["127.0.0.1"];
     let port = this.#options.port ?? DEFAULT_PORT;
@@ -84,18 +105,108 @@ export class GearmanServer {
       await Promise.all(this.#listeners.map((l) => l.close()));
       this.#listeners = [];
       this.#state = "stopped";
+      await this.#closeStore(false).catch(() => {});
+      this.#core.queue.close();
       this.#resolveStopped();
       throw err;
     }
     return this.addresses;
   }
 
-  /** Stops now: listeners close and every connection is flushed and closed. */
+  /** Opens the store (if any) and replays its queue: same handles, retries and run-at times. */
+  async #openStore(): Promise<void> {
+    const spec = this.#options.store;
+    if (spec === undefined) {
+      this.#storeInfo = { name: "memory", replayed: 0 };
+      return;
+    }
+    const core = this.#core;
+    const store = typeof spec === "string"
+      ? await createStore(spec, {
+        fsync: this.#options.fsync ?? "os",
+        owner: core.settings.jobHandlePrefix,
+      })
+      : spec;
+    const { jobs, counter } = await store.open();
+    this.#store = store;
+    for (const stored of jobs) core.queue.restore(stored);
+    core.queue.raiseCounter(counter);
+    if (store.durable && !(this.#options.storeQueueOnShutdown ?? false)) {
+      core.journal = new GroupCommit<Job>(
+        store,
+        core,
+        () => core.queue.counter,
+        (job) => job.persisted !== Persisted.NO,
+      );
+    }
+    this.#storeInfo = { name: store.name, replayed: jobs.length };
+    this.logger.notice(`store: ${store.name}: ${jobs.length} background job(s) replayed`);
+  }
+
+  /**
+   * Waits (at most {@link STORE_CLOSE_MS}) for commits in flight, writes the
+   * queue if it is kept only at shutdown, and closes the store.
+   */
+  async #closeStore(snapshot: boolean): Promise<void> {
+    const store = this.#store;
+    if (store === undefined) return;
+    this.#store = undefined;
+    const core = this.#core;
+    const journal = core.journal;
+    let error: unknown;
+    if (journal !== undefined) {
+      // Submits that arrive meanwhile still wait for a commit; after close()
+      // none comes, so they are never acknowledged (and so never lost).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<boolean>((
+        resolve,
+      ) => (timer = setTimeout(() => resolve(true), STORE_CLOSE_MS)));
+      if (await Promise.race([journal.close().then(() => false), late])) {
+        this.logger.warning(
+          `store: ${store.name}: a commit still runs after ${STORE_CLOSE_MS} ms; closing anyway`,
+        );
+      }
+      clearTimeout(timer);
+    }
+    if (snapshot && store.durable && (this.#options.storeQueueOnShutdown ?? false)) {
+      const jobs = [...core.queue.jobs.values()]
+        .filter((j) => j.background && !j.ignored && j.state !== JobState.DONE)
+        .sort((a, b) => a.seq - b.seq);
+      try {
+        await store.replace(jobs, core.queue.counter);
+        this.logger.notice(
+          `store: ${store.name}: ${jobs.length} background job(s) written at shutdown`,
+        );
+      } catch (err) {
+        this.logger.error(`store: could not write the queue at shutdown: ${String(err)}`);
+        error = err;
+      }
+    }
+    try {
+      await store.close();
+    } catch (err) {
+      error ??= err;
+    }
+    if (error !== undefined) throw error;
+  }
+
+  /**
+   * Stops now: listeners close, commits in flight finish (so their
+   * JOB_CREATED replies go out), every connection is flushed and closed, and
+   * the store is closed.
+   * @throws {StoreError} when the queue could not be written at shutdown
+   */
   async close(): Promise<void> {
     if (this.#state === "stopped") return;
     this.#state = "stopped";
     this.#core.onIdle = undefined;
     await Promise.all(this.#listeners.map((l) => l.close()));
+    let error: unknown;
+    try {
+      await this.#closeStore(true);
+    } catch (err) {
+      error = err;
+    }
     for (const sc of this.#byConn.values()) sc.end();
     this.#core.dispatcher.close();
     this.#core.queue.close();
@@ -103,6 +214,7 @@ export class GearmanServer {
       if (job.timer !== undefined) clearTimeout(job.timer);
     }
     this.#resolveStopped();
+    if (error !== undefined) throw error;
   }
 
   /**

@@ -72,6 +72,7 @@ describe("parseServerArgs()", () => {
       backlog: 64,
       keepalive: true,
       jobHandlePrefix: "H:box",
+      store: "memory",
     });
     assert.equal(c.logFile, "none");
     assert.equal(c.logLevel, "INFO");
@@ -161,11 +162,15 @@ describe("parseServerArgs()", () => {
 });
 
 describe("parseServerArgs() store flags", () => {
-  it("parseServerArgs() keeps jobs in memory unless a store is named", () => {
-    for (const argv of [[], ["-q", "builtin"], ["--queue-type=BUILTIN"]]) {
-      const o = parseServerArgs(argv, none).options;
-      assert.equal(o.store, undefined);
-      assert.equal(o.storeQueueOnShutdown, undefined);
+  it("parseServerArgs() keeps jobs in gearman-ts.db unless a store is named", () => {
+    const o = parseServerArgs([], none).options;
+    assert.equal(o.store, "sqlite:gearman-ts.db");
+    assert.equal(o.storeQueueOnShutdown, undefined);
+  });
+
+  it("parseServerArgs() keeps jobs in memory with -q builtin or --store memory", () => {
+    for (const argv of [["-q", "builtin"], ["--queue-type=BUILTIN"], ["--store=memory"]]) {
+      assert.equal(parseServerArgs(argv, none).options.store, "memory");
     }
   });
 
@@ -197,21 +202,25 @@ describe("parseServerArgs() store flags", () => {
     assert.match(withTable.notes.join("\n"), /--libsqlite3-table is ignored/);
     const pg = parseServerArgs(["-q", "libpq", "--libpq-conninfo=postgres://u:p@db/gearman"], none);
     assert.equal(pg.options.store, "postgres://u:p@db/gearman");
+    const conninfo = parseServerArgs(
+      ["-q", "Postgres", "--libpq-conninfo=host=db port=5433 dbname=g user=u password='p w'"],
+      none,
+    );
+    assert.equal(conninfo.options.store, "postgres://u:p%20w@db:5433/g");
   });
 
   it("parseServerArgs() rejects store flags that do not fit together", () => {
     rejects(["-q", "libsqlite3"], /-q libsqlite3 needs --libsqlite3-db=PATH/);
     rejects(["--libsqlite3-db=/tmp/q.db"], /--libsqlite3-db needs -q libsqlite3/);
-    rejects(
-      ["-q", "libpq", "--libpq-conninfo=host=db dbname=g"],
-      /needs --libpq-conninfo=postgres:\/\//,
-    );
+    rejects(["-q", "libpq"], /needs --libpq-conninfo/);
+    rejects(["-q", "libpq", "--libpq-conninfo=host"], /invalid --libpq-conninfo: cannot parse/);
+    rejects(["--store=mysql://db"], /invalid --store: expected memory, sqlite:PATH or a postgres/);
     rejects(
       ["--store=memory", "-q", "libsqlite3", "--libsqlite3-db=q"],
       /either --store or -q libsqlite3/,
     );
     rejects(["--fsync=sometimes"], /invalid --fsync: expected os or always/);
-    rejects(["--store-queue-on-shutdown"], /--store-queue-on-shutdown needs a store/);
+    rejects(["--store-queue-on-shutdown", "-q", "builtin"], /--store-queue-on-shutdown needs a store/);
   });
 });
 

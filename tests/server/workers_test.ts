@@ -83,14 +83,17 @@ describe("GearmanServer -j", () => {
     const client = await s.connect();
     client.send(T.SUBMIT_JOB, ["retry", "", "d"]);
     const h = (await client.expect(T.JOB_CREATED)).args[0] as string;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const w = await s.connect();
-      w.send(T.CAN_DO, ["retry"]);
-      w.send(T.GRAB_JOB);
-      assert.equal((await w.expect(T.JOB_ASSIGN)).args[0], h);
-      w.close();
-      await w.waitClosed();
-    }
+    const w1 = await s.connect();
+    w1.send(T.CAN_DO, ["retry"]);
+    w1.send(T.GRAB_JOB);
+    assert.equal((await w1.expect(T.JOB_ASSIGN)).args[0], h);
+    // The second attempt's worker sleeps first, so the requeue's NOOP says the server saw w1 go.
+    const w2 = await s.sleepingWorker("retry");
+    w1.close();
+    await w2.expect(T.NOOP);
+    w2.send(T.GRAB_JOB);
+    assert.equal((await w2.expect(T.JOB_ASSIGN)).args[0], h);
+    w2.close();
     assert.deepEqual((await client.expect(T.WORK_FAIL)).args, [h]);
   });
 });

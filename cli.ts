@@ -26,6 +26,7 @@ const MODES: Record<string, (argv: readonly string[]) => Promise<number>> = {
   client: runClientCommand,
   worker: runWorkerCommand,
   admin: runAdminCommand,
+  bench: async (argv) => (await import("./src/bench/bench_command.ts")).runBenchCommand(argv),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -56,7 +57,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const what = positionals[0] === undefined ? "missing mode" : `unknown mode '${positionals[0]}'`;
   process.stderr.write(
-    `gearman-ts: ${what}; expected server, client, worker or admin\n\n${MAIN_HELP}`,
+    `gearman-ts: ${what}; expected server, client, worker, admin or bench\n\n${MAIN_HELP}`,
   );
   return 1;
 }

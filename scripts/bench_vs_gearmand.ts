@@ -1,25 +1,35 @@
 /**
- * gearman-ts against gearmand, measured in the same run with the shared C load
- * generator (../shared/bench/gearbench.c, on libgearman, built into .bench/).
- * Every round starts each server fresh on a free 127.0.0.1 port and runs the
- * same workloads against it; the order rotates per round (gearmand node deno
- * bun, then node deno bun gearmand, ...). Prints medians over the rounds and
- * gearman-ts/gearmand per runtime. The default run takes 2.5-4 minutes.
+ * gearman-ts against gearmand, measured in the same run with two load
+ * generators: the shared C one (../shared/bench/gearbench.c, on libgearman,
+ * built into .bench/) and ours (`gearman-ts bench`, src/bench/, raw
+ * pipelined connections). Every round starts each server fresh on a free
+ * 127.0.0.1 port and runs the same workloads against it with both
+ * generators; the server order rotates per round (gearmand node deno bun,
+ * then node deno bun gearmand, ...) and the generator order alternates
+ * (C ts, then ts C), so runs interleave A B A B. Prints, per workload and
+ * generator, the median over the rounds and the median of the per-round
+ * gearman-ts/gearmand ratios for each runtime, and which runtime was
+ * fastest. The default run takes about 4-5 minutes.
  *
- * Workloads (letters as in ../shared/bench/README.md):
- *   a  background submit, 2 connections pipelined in batches of 1000 (jobs/s)
+ * Workloads (a-e as in ../shared/bench/README.md):
+ *   a  background submit, 2 connections pipelined 1000 deep (jobs/s)
  *   b  drain of the jobs queued by (a) by 4 workers (jobs/s)
  *   c  foreground round trips, 8 clients x 4 workers (jobs/s, p50, p99)
- *   d  server RSS per queued tiny background job, 1M jobs (opt-in)
- *   e  5000 idle worker connections, then 20 round trips (opt-in)
+ *   f  as (c) with 1 MiB payloads, for 2 s (jobs/s, p50, p99; ts only: libgearman
+ *      takes 0.2-0.7 s per round trip above 128 KiB, so gearbench measures itself)
+ *   d  server RSS per queued tiny background job, 1M jobs (opt-in, C only)
+ *   e  5000 idle worker connections, then 20 round trips (opt-in, C only)
  *
  * Usage: node scripts/bench_vs_gearmand.ts [options]
  *   --rounds N            interleaved rounds (3; 1 with --quick)
  *   --runtimes LIST       gearman-ts runtimes, comma-separated (node,deno,bun)
- *   --workloads LETTERS   from abcde (abc)
+ *   --workloads LETTERS   from abcdef (abcf)
+ *   --generators LIST     C (gearbench), ts (gearman-ts bench) or both (C,ts)
+ *   --generator-runtime R runtime of our generator: node, deno or bun (bun)
  *   --quick               1 round, 20000 jobs, 1.5 s round trips: a smoke test
  *   --jobs N              jobs submitted in (a) (100000)
  *   --seconds S           duration of (c) after 0.5 s warm-up (3)
+ *   --big-seconds S       duration of (f) after 0.5 s warm-up (2)
  *   --gearmand-threads N  gearmand -t (0: one thread, like our one event loop;
  *                         on 2 cores -t 0 and -t 1 measure alike, and both
  *                         beat gearmand's default of 4, by 30% on drain)
@@ -33,7 +43,8 @@
  * The machine may be shared: before each server start the script waits for
  * the CPUs to be idle (< 0.25 cores busy), and it reports "other CPU": the CPU
  * time used during the measurements by anything but the server under test and
- * gearbench (from /proc/stat), in cores. Needs cc, libgearman-dev, gearmand.
+ * the generators (from /proc/stat), in cores. Needs cc, libgearman-dev,
+ * gearmand. (`--generator ARGS` is internal: it runs `gearman-ts bench ARGS`.)
  *
  * @module
  */
@@ -46,14 +57,25 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 
 const ROOT = resolve(import.meta.dirname ?? ".", "..");
+const SELF = join(ROOT, "scripts/bench_vs_gearmand.ts");
+
+// Our generator runs as a child: this script again, as `gearman-ts bench`.
+if (process.argv[2] === "--generator") {
+  const { runBenchCommand } = await import("../src/bench/bench_command.ts");
+  process.exit(await runBenchCommand(process.argv.slice(3)));
+}
+
 const SOURCE = resolve(ROOT, "../shared/bench/gearbench.c");
 const SCRATCH = join(ROOT, ".bench");
 const GEARBENCH = join(SCRATCH, "gearbench");
 const BIN = join(ROOT, "node_modules/.bin");
 const HOST = "127.0.0.1";
-const MAXT = 20; // gearbench's own bound per workload, seconds
+const MAXT = 20; // each generator's own bound per workload, seconds
 const RUNTIMES = ["node", "deno", "bun"] as const;
 type Runtime = (typeof RUNTIMES)[number];
+const GENERATORS = ["C", "ts"] as const;
+type Gen = (typeof GENERATORS)[number];
+const BIG = 1024 * 1024; // payload of (f)
 
 const log = (s: string) => void process.stderr.write(s + "\n");
 const usage = (problem: string): never => {
@@ -67,7 +89,9 @@ const { values: opt } = (() => {
       options: {
         rounds: { type: "string" }, runtimes: { type: "string", default: RUNTIMES.join(",") },
         quick: { type: "boolean", default: false }, json: { type: "boolean", default: false },
-        workloads: { type: "string", default: "abc" }, jobs: { type: "string" }, seconds: { type: "string" },
+        workloads: { type: "string", default: "abcf" }, jobs: { type: "string" }, seconds: { type: "string" },
+        "big-seconds": { type: "string" }, generators: { type: "string", default: GENERATORS.join(",") },
+        "generator-runtime": { type: "string", default: "bun" },
         "gearmand-threads": { type: "string", default: "0" }, "max-wait": { type: "string", default: "60" },
         reruns: { type: "string", default: "4" },
         "cpu-prof": { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false },
@@ -94,6 +118,7 @@ const numOpt = (name: keyof typeof opt, dflt: number, min: number, real = false)
 const ROUNDS = numOpt("rounds", opt.quick ? 1 : 3, 1);
 const K = numOpt("jobs", opt.quick ? 20_000 : 100_000, 1);
 const D = numOpt("seconds", opt.quick ? 1.5 : 3, 0.5, true);
+const DF = numOpt("big-seconds", opt.quick ? 1 : 2, 0.5, true);
 const THREADS = numOpt("gearmand-threads", 0, 0);
 let waitBudgetMs = numOpt("max-wait", 60, 0, true) * 1000;
 let reruns = numOpt("reruns", 4, 0);
@@ -101,10 +126,17 @@ const NOISY = 0.3; // cores of other CPU above which a server run is repeated
 const RSS_JOBS = opt.quick ? 200_000 : 1_000_000;
 const IDLE = opt.quick ? 1000 : 5000;
 const WL = opt.workloads;
-if (!/^[abcde]+$/.test(WL)) usage(`--workloads takes letters from abcde, got ${WL}`);
+if (!/^[abcdef]+$/.test(WL)) usage(`--workloads takes letters from abcdef, got ${WL}`);
 const runtimes = opt.runtimes.split(",").filter(Boolean).map((r) =>
   (RUNTIMES as readonly string[]).includes(r) ? (r as Runtime) : usage(`--runtimes: unknown runtime ${r}`)
 );
+const gens = opt.generators.split(",").filter(Boolean).map((g) =>
+  (GENERATORS as readonly string[]).includes(g) ? (g as Gen) : usage(`--generators: expected C or ts, got ${g}`)
+);
+if (gens.length === 0) usage("--generators: none given");
+const GEN_RT = (RUNTIMES as readonly string[]).includes(opt["generator-runtime"])
+  ? (opt["generator-runtime"] as Runtime)
+  : usage(`--generator-runtime: unknown runtime ${opt["generator-runtime"]}`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- processes
@@ -170,8 +202,6 @@ function serverArgv(t: Target, port: number): string[] {
     case "deno": return wrap([join(BIN, "deno"), "run", "-A", "cli.ts", ...ours]);
   }
 }
-
-interface Running { child: ChildProcess; port: number }
 
 async function startServer(t: Target): Promise<Running> {
   const logFile = join(SCRATCH, `${t}.log`);
@@ -252,24 +282,46 @@ function buildGearbench(): void {
 
 type Fields = Record<string, string>;
 
-/** Runs gearbench with a hard wall-clock bound; returns its RESULT fields (empty on failure). */
-async function gearbench(port: number, fn: string, args: string[]): Promise<Fields> {
-  const child = start([GEARBENCH, "-p", String(port), "-t", String(MAXT), "-f", fn, ...args], "pipe");
+/** Runs a generator child with a hard wall-clock bound; returns its stdout (and logs its stderr). */
+async function runChild(argv: string[], what: string): Promise<string> {
+  const child = start(argv, "pipe");
   let out = "", err = "";
   child.stdout!.on("data", (b: Buffer) => (out += b));
   child.stderr!.on("data", (b: Buffer) => (err += b));
   const timer = setTimeout(() => child.kill("SIGKILL"), (MAXT + 25) * 1000);
   await new Promise<void>((r) => (exited(child) ? r() : child.once("exit", () => r())));
   clearTimeout(timer);
+  if (err.trim()) log(`bench: ${what} stderr: ${err.trim().split("\n").slice(0, 3).join(" | ")}`);
+  return out;
+}
+
+/** Runs gearbench; returns its RESULT fields (empty on failure). */
+async function gearbench(port: number, fn: string, args: string[]): Promise<Fields> {
+  const out = await runChild([GEARBENCH, "-p", String(port), "-t", String(MAXT), "-f", fn, ...args], `gearbench ${args[0]}`);
   const line = out.split("\n").filter((l) => l.startsWith("RESULT ")).pop();
-  if (err.trim()) log(`bench: gearbench ${args[0]} stderr: ${err.trim().split("\n").slice(0, 3).join(" | ")}`);
   if (!line) return {};
   return Object.fromEntries(line.slice(7).split(" ").map((kv) => kv.split("=") as [string, string]));
 }
 
+/** Runs `gearman-ts bench --json` on GEN_RT; returns its one workload as gearbench-style fields. */
+async function tsbench(port: number, fn: string, args: string[]): Promise<Fields> {
+  const rt = GEN_RT === "deno" ? [join(BIN, "deno"), "run", "-A"] : [join(BIN, GEN_RT)];
+  const argv = [...rt, SELF, "--generator", "-h", HOST, "-p", String(port), "-f", fn, "--json", "-q", ...args];
+  const out = await runChild(argv, `gearman-ts bench ${args.join(" ")}`);
+  try {
+    const w = (JSON.parse(out) as { workloads: Record<string, unknown>[] }).workloads[0] ?? {};
+    const lat = (w.latencyUs ?? {}) as Record<string, number>;
+    const f: Fields = { jobs: String(w.jobs), rate: String(w.jobsPerSecond), errors: String(w.errors) };
+    for (const p of ["p50", "p99", "p999"]) if (lat[p] !== undefined) f[`${p}_us`] = String(lat[p]);
+    return f;
+  } catch {
+    return {};
+  }
+}
+
 // ---------------------------------------------------------------- workloads
 
-const METRICS = [
+const BASE_METRICS = [
   { key: "a", wl: "a", label: "(a) bg submit, 2 conns, pipelined", unit: "jobs/s", higher: true },
   { key: "a_cpu", wl: "a", label: "    server CPU per job", unit: "us", higher: false },
   { key: "b", wl: "b", label: "(b) drain by 4 workers", unit: "jobs/s", higher: true },
@@ -278,32 +330,67 @@ const METRICS = [
   { key: "c_cpu", wl: "c", label: "    server CPU per job", unit: "us", higher: false },
   { key: "c_p50", wl: "c", label: "    p50 latency", unit: "us", higher: false },
   { key: "c_p99", wl: "c", label: "    p99 latency", unit: "us", higher: false },
+  { key: "f", wl: "f", label: "(f) fg round trips, 1 MiB payloads, 8 x 4", unit: "jobs/s", higher: true },
+  { key: "f_cpu", wl: "f", label: "    server CPU per job", unit: "us", higher: false },
+  { key: "f_p50", wl: "f", label: "    p50 latency", unit: "ms", higher: false },
+  { key: "f_p99", wl: "f", label: "    p99 latency", unit: "ms", higher: false },
   { key: "d", wl: "d", label: `(d) RSS per queued job (${RSS_JOBS} jobs)`, unit: "B/job", higher: false },
   { key: "e_connect", wl: "e", label: `(e) ${IDLE} idle workers: connect`, unit: "s", higher: false },
   { key: "e_kib", wl: "e", label: "    RSS per idle connection", unit: "KiB", higher: false },
   { key: "e_rt", wl: "e", label: "    round trip via the idle crowd, p50", unit: "ms", higher: false },
 ] as const;
-type Sample = Partial<Record<(typeof METRICS)[number]["key"], number>>;
+/**
+ * Which generator measures what: d and e need gearbench's RSS probes; f is ours alone, because
+ * libgearman itself takes 0.2-0.7 s per round trip above 128 KiB (1 client, 1 worker, against
+ * gearmand and gearman-ts alike), so gearbench would measure itself.
+ */
+const measures = (g: Gen, wl: string) => (g === "C" ? wl !== "f" : !"de".includes(wl));
+/** Every metric once per generator that measures it, key `metric.gen`, grouped by workload. */
+const METRICS = [...new Set(BASE_METRICS.map((m) => m.wl))].flatMap((wl) =>
+  gens.filter((g) => measures(g, wl)).flatMap((gen) =>
+    BASE_METRICS.filter((m) => m.wl === wl).map((m) => ({ ...m, gen, key: `${m.key}.${gen}` }))
+  )
+);
+type Metric = (typeof METRICS)[number];
+type Sample = Record<string, number>;
 const num = (f: Fields, k: string) => (f[k] === undefined ? NaN : Number(f[k]));
 
-/** Runs gearbench and also returns the server's CPU time per job in us (user + system, 10 ms ticks). */
-async function timed(srv: Running, fn: string, args: string[]): Promise<[Fields, number]> {
+interface Running { child: ChildProcess; port: number }
+
+/** Runs a generator and also returns the server's CPU time per job in us (user + system, 10 ms ticks). */
+async function timed(srv: Running, run: () => Promise<Fields>): Promise<[Fields, number]> {
   const j0 = procJiffies(srv.child.pid!);
-  const f = await gearbench(srv.port, fn, args);
+  const f = await run();
   return [f, (((procJiffies(srv.child.pid!) - j0) / HZ) * 1e6) / num(f, "jobs")];
 }
 
+/** One workload shape, as arguments for either generator. */
+function gen(g: Gen, port: number, fn: string, w: { mode: "submit" | "drain" | "roundtrip"; n?: number; size?: number; secs?: number }) {
+  const n = String(w.n ?? 0), size = String(w.size ?? 8), secs = String(w.secs ?? 0);
+  if (g === "C") {
+    const mode = w.mode === "submit" ? ["submit", "-n", n, "-c", "2", "-b", "1000"]
+      : w.mode === "drain" ? ["drain", "-n", n, "-w", "4"]
+      : ["roundtrip", "-c", "8", "-w", "4", "-d", secs];
+    return () => gearbench(port, fn, ["-s", size, ...mode]);
+  }
+  const mode = w.mode === "submit" ? ["-t", "a", "-n", n, "--connections", "2", "-P", "1000", "-T", String(MAXT)]
+    : w.mode === "drain" ? ["-t", "b", "-n", n, "-w", "4", "-T", String(MAXT)]
+    : ["-t", "c", "-c", "8", "-w", "4", "-T", secs, "--warmup", "0.5", "-n", "1000000000"];
+  return () => tsbench(port, fn, ["-s", size, ...mode]);
+}
+
 /**
- * One fresh server per group, as ../shared/bench/bench.sh does; returns what
- * was measured and the most "other CPU" (in cores) seen during a group.
+ * One fresh server per group, as ../shared/bench/bench.sh does; within a
+ * group each generator runs in turn (`order`). Returns what was measured
+ * and the most "other CPU" (in cores) seen during a group.
  */
-async function measure(t: Target): Promise<{ s: Sample; other: number }> {
+async function measure(t: Target, order: readonly Gen[]): Promise<{ s: Sample; other: number }> {
   const s: Sample = {};
   let other = 0;
   const group = async (run: (srv: Running) => Promise<void>) => {
     await waitQuiet();
     const srv = await startServer(t);
-    // "Ours" is the server, this script, and the gearbench runs it has reaped meanwhile.
+    // "Ours" is the server, this script, and the generator runs it has reaped meanwhile.
     const pid = srv.child.pid!, t0 = Date.now();
     const b0 = busyJiffies(), p0 = procJiffies(pid), s0 = procJiffies("self", true);
     try {
@@ -314,44 +401,57 @@ async function measure(t: Target): Promise<{ s: Sample; other: number }> {
     } finally { await stop(srv.child); }
     if (opt["cpu-prof"] && (t === "node" || t === "bun")) reportProfile(t);
   };
+  const roundtrip = async (srv: Running, g: Gen, wl: "c" | "f") => {
+    const secs = wl === "c" ? D : DF;
+    const size = wl === "c" ? 8 : BIG;
+    const [r, cpu] = await timed(srv, gen(g, srv.port, `bench_${wl}_${g}`, { mode: "roundtrip", size, secs }));
+    const ok = num(r, "errors") === 0 && num(r, "jobs") > 0;
+    const scale = wl === "c" ? 1 : 1000; // f's latencies in ms
+    s[`${wl}.${g}`] = ok ? num(r, "rate") : NaN;
+    s[`${wl}_p50.${g}`] = ok ? num(r, "p50_us") / scale : NaN;
+    s[`${wl}_p99.${g}`] = ok ? num(r, "p99_us") / scale : NaN;
+    // The jobs counted exclude the 0.5 s warm-up; the server's CPU covers it too.
+    s[`${wl}_cpu.${g}`] = ok ? (cpu * num(r, "jobs")) / (num(r, "rate") * (secs + 0.5)) : NaN;
+  };
   if (/[ab]/.test(WL)) {
     await group(async (srv) => {
-      const [a, aCpu] = await timed(srv, "bench_ab", ["submit", "-n", String(K), "-c", "2", "-b", "1000"]);
-      const jobs = num(a, "jobs"), aOk = num(a, "errors") === 0 && jobs === K;
-      if (WL.includes("a")) [s.a, s.a_cpu] = aOk ? [num(a, "rate"), aCpu] : [NaN, NaN];
-      if (WL.includes("b") && jobs > 0) {
-        const [b, bCpu] = await timed(srv, "bench_ab", ["drain", "-n", String(jobs), "-w", "4"]);
-        [s.b, s.b_cpu] = num(b, "jobs") >= jobs ? [num(b, "rate"), bCpu] : [NaN, NaN];
+      for (const g of order) {
+        const fn = `bench_ab_${g}`;
+        const [a, aCpu] = await timed(srv, gen(g, srv.port, fn, { mode: "submit", n: K }));
+        const jobs = num(a, "jobs"), aOk = num(a, "errors") === 0 && jobs === K;
+        if (WL.includes("a")) [s[`a.${g}`], s[`a_cpu.${g}`]] = aOk ? [num(a, "rate"), aCpu] : [NaN, NaN];
+        if (WL.includes("b") && jobs > 0) {
+          const [b, bCpu] = await timed(srv, gen(g, srv.port, fn, { mode: "drain", n: jobs }));
+          [s[`b.${g}`], s[`b_cpu.${g}`]] = num(b, "jobs") >= jobs ? [num(b, "rate"), bCpu] : [NaN, NaN];
+        }
       }
     });
   }
-  if (WL.includes("c")) {
+  if (/[cf]/.test(WL)) {
     await group(async (srv) => {
-      const [c, cCpu] = await timed(srv, "bench_c", ["roundtrip", "-c", "8", "-w", "4", "-d", String(D)]);
-      const ok = num(c, "errors") === 0;
-      [s.c, s.c_p50, s.c_p99] = ok ? [num(c, "rate"), num(c, "p50_us"), num(c, "p99_us")] : [NaN, NaN, NaN];
-      // gearbench counts the jobs after its 0.5 s warm-up only; the server's CPU covers those too.
-      s.c_cpu = ok ? (cCpu * num(c, "jobs")) / (num(c, "rate") * (D + 0.5)) : NaN;
+      for (const wl of ["c", "f"] as const) {
+        if (WL.includes(wl)) for (const g of order.filter((g) => measures(g, wl))) await roundtrip(srv, g, wl);
+      }
     });
   }
-  if (WL.includes("d")) {
+  if (WL.includes("d") && gens.includes("C")) {
     await group(async ({ child, port }) => {
       await sleep(300);
       const rss0 = treeRssKb(child.pid!);
       const d = await gearbench(port, "bench_d", ["submit", "-n", String(RSS_JOBS), "-c", "2", "-b", "1000"]);
       await sleep(500);
-      s.d = ((treeRssKb(child.pid!) - rss0) * 1024) / num(d, "jobs");
+      s["d.C"] = ((treeRssKb(child.pid!) - rss0) * 1024) / num(d, "jobs");
     });
   }
-  if (WL.includes("e")) {
+  if (WL.includes("e") && gens.includes("C")) {
     await group(async ({ child, port }) => {
       await sleep(300);
       const args = ["idle", "-n", String(IDLE), "-k", "20", "-i", "16", "-P", String(child.pid)];
       const e = await gearbench(port, "bench_e", args);
       const all = num(e, "acked") === IDLE && num(e, "ok") === 20;
-      s.e_connect = all ? num(e, "connect_secs") : NaN;
-      s.e_kib = all ? (num(e, "rss_idle_kb") - num(e, "rss0_kb")) / IDLE : NaN;
-      s.e_rt = all ? num(e, "rt_p50_us") / 1000 : NaN;
+      s["e_connect.C"] = all ? num(e, "connect_secs") : NaN;
+      s["e_kib.C"] = all ? (num(e, "rss_idle_kb") - num(e, "rss0_kb")) / IDLE : NaN;
+      s["e_rt.C"] = all ? num(e, "rt_p50_us") / 1000 : NaN;
     });
   }
   return { s, other };
@@ -409,7 +509,7 @@ const fmt = (x: number) =>
   !Number.isFinite(x) ? "n/a" : x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(x >= 10 ? 1 : 2);
 
 async function main(): Promise<void> {
-  buildGearbench();
+  if (gens.includes("C")) buildGearbench();
   rmSync(PROF_DIR, { recursive: true, force: true });
   if (opt["cpu-prof"] && runtimes.includes("deno")) log("bench: note: --cpu-prof profiles node and bun only");
   const targets: Target[] = ["gearmand", ...runtimes];
@@ -418,12 +518,13 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   for (let r = 0; r < ROUNDS; r++) {
     const order = targets.map((_, i) => targets[(i + r) % targets.length]!);
+    const genOrder = r % 2 === 0 ? gens : [...gens].reverse();
     for (const t of order) {
-      let { s, other } = await measure(t);
+      let { s, other } = await measure(t, genOrder);
       if (other > NOISY && reruns > 0) {
         reruns--;
         log(`round ${r + 1}/${ROUNDS} ${t}: other CPU ${other.toFixed(2)} cores, measuring again`);
-        const again = await measure(t);
+        const again = await measure(t, genOrder);
         if (again.other < other) ({ s, other } = again);
       }
       samples.get(t)!.push(s);
@@ -433,33 +534,53 @@ async function main(): Promise<void> {
     }
   }
   const metrics = METRICS.filter((m) => WL.includes(m.wl));
-  const med = (t: Target, k: keyof Sample) => median(samples.get(t)!.map((s) => s[k] ?? NaN));
-  const ratio = (t: Target, k: keyof Sample) => med(t, k) / med("gearmand", k);
-  const throughput = metrics.filter((m) => m.unit === "jobs/s");
-  const score = (t: Target) =>
-    Math.exp(throughput.reduce((acc, m) => acc + Math.log(ratio(t, m.key)), 0) / throughput.length);
-  const ranked = runtimes.filter((t) => Number.isFinite(score(t))).sort((x, y) => score(y) - score(x));
+  const series = (t: Target, k: string) => samples.get(t)!.map((s) => s[k] ?? NaN);
+  const med = (t: Target, k: string) => median(series(t, k));
+  // Rounds pair each runtime with the gearmand run of the same round (A B A B): the median of those ratios.
+  const ratios = (t: Target, k: string) => series(t, k).map((v, i) => v / (series("gearmand", k)[i] ?? NaN));
+  const ratio = (t: Target, k: string) => median(ratios(t, k));
+  const throughput = (g?: Gen) => metrics.filter((m) => m.unit === "jobs/s" && (g === undefined || m.gen === g));
+  const score = (t: Target, g?: Gen) => {
+    const ms = throughput(g).filter((m) => Number.isFinite(ratio(t, m.key)));
+    return ms.length === 0 ? NaN : Math.exp(ms.reduce((acc, m) => acc + Math.log(ratio(t, m.key)), 0) / ms.length);
+  };
+  const ranked = (g?: Gen) =>
+    runtimes.filter((t) => Number.isFinite(score(t, g))).sort((x, y) => score(y, g) - score(x, g));
+  // How our generator's jobs/s compare with gearbench's on the same server: is either the bottleneck?
+  const agree = gens.length < 2 ? [] : [...new Set(throughput("C").map((m) => m.wl))].map((wl) => ({
+    wl,
+    byTarget: Object.fromEntries(targets.map((t) => [
+      t,
+      median(series(t, `${wl}.ts`).map((v, i) => v / (series(t, `${wl}.C`)[i] ?? NaN))),
+    ])),
+  }));
   const meta = {
     date: new Date().toISOString(), cores: cpus().length, rounds: ROUNDS, jobs: K, roundtripSeconds: D,
+    bigRoundtripSeconds: DF, bigPayloadBytes: BIG, generators: gens, generatorRuntime: GEN_RT,
     gearmandThreads: THREADS, versions: versions(targets),
     elapsedSeconds: Math.round((Date.now() - t0) / 1000), cpuProfiled: opt["cpu-prof"],
     otherCpuCores: others,
   };
   const worst = others.reduce((x, y) => (y.cores > x.cores ? y : x), others[0]!);
   const otherMean = others.reduce((acc, o) => acc + o.cores, 0) / others.length;
-  const best = (m: (typeof METRICS)[number]) =>
+  const best = (m: Metric) =>
     runtimes.filter((t) => Number.isFinite(med(t, m.key)))
       .sort((x, y) => (m.higher ? med(y, m.key) - med(x, m.key) : med(x, m.key) - med(y, m.key)))[0];
   if (opt.json) {
-    const entry = (t: Target, m: (typeof METRICS)[number]) => ({
+    const entry = (t: Target, m: Metric) => ({
       unit: m.unit, better: m.higher ? "higher" : "lower", median: med(t, m.key),
-      samples: samples.get(t)!.map((s) => s[m.key] ?? null), ...(t === "gearmand" ? {} : { ratio: ratio(t, m.key) }),
+      samples: series(t, m.key).map((v) => (Number.isFinite(v) ? v : null)),
+      ...(t === "gearmand" ? {} : { ratio: ratio(t, m.key), ratios: ratios(t, m.key) }),
     });
     const byMetric = (t: Target) => Object.fromEntries(metrics.map((m) => [m.key, entry(t, m)]));
     const results = Object.fromEntries(targets.map((t) => [t, byMetric(t)]));
     const bestRuntime = Object.fromEntries(metrics.map((m) => [m.key, best(m) ?? null]));
-    const geomean = Object.fromEntries(runtimes.map((t) => [t, score(t)]));
-    const report = { meta, results, bestRuntime, fastest: ranked[0] ?? null, throughputGeomeanRatio: geomean };
+    const geomean = (g?: Gen) => Object.fromEntries(runtimes.map((t) => [t, score(t, g)]));
+    const report = {
+      meta, results, bestRuntime, fastest: ranked()[0] ?? null, throughputGeomeanRatio: geomean(),
+      byGenerator: Object.fromEntries(gens.map((g) => [g, { fastest: ranked(g)[0] ?? null, geomean: geomean(g) }])),
+      tsOverC: agree,
+    };
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     return;
   }
@@ -468,27 +589,35 @@ async function main(): Promise<void> {
     ...runtimes.flatMap((t): [string, number][] => [[t, 10], ["x gm", 6]]),
     ["best", 6],
   ];
-  const line = (first: string, unit: string, cells: string[]) =>
-    first.padEnd(44) + unit.padEnd(7) + cells.map((c, i) => c.padStart(cols[i]![1])).join(" ");
-  const cells = (m: (typeof METRICS)[number]) => [
+  const line = (first: string, gen: string, unit: string, cells: string[]) =>
+    first.padEnd(44) + gen.padEnd(4) + unit.padEnd(7) + cells.map((c, i) => c.padStart(cols[i]![1])).join(" ");
+  const cells = (m: Metric) => [
     fmt(med("gearmand", m.key)),
     ...runtimes.flatMap((t) => [fmt(med(t, m.key)), fmtRatio(ratio(t, m.key))]),
     best(m) ?? "",
   ];
   const shared = worst.cores > NOISY ? "; the machine was shared: rerun for cleaner figures" : "";
+  const fastest = (g?: Gen) => ranked(g).map((t) => `${t} ${score(t, g).toFixed(2)}`).join(", ");
   const out = [
     `# gearman-ts vs gearmand: ${ROUNDS} round(s), medians; ${meta.cores} cores; gearmand -t ${THREADS}; ` +
-    `K=${K} jobs, round trips ${D}s; took ${meta.elapsedSeconds}s`,
+    `K=${K} jobs, round trips ${D}s, 1 MiB round trips ${DF}s; generators ${gens.join(", ")}` +
+    (gens.includes("ts") ? ` (ts on ${GEN_RT})` : "") + `; took ${meta.elapsedSeconds}s`,
     `# ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(", ")}`,
-    line("workload", "unit", cols.map(([n]) => n)),
-    ...metrics.map((m) => line(m.label, m.unit, cells(m))),
-    "x gm = gearman-ts / gearmand: above 1 is better for jobs/s, below 1 for us, B, s, KiB and ms;",
-    "read 0.9-1.1 as no difference. best = the fastest (or smallest) gearman-ts runtime.",
+    line("workload", "gen", "unit", cols.map(([n]) => n)),
+    ...metrics.map((m) => line(m.label, m.gen, m.unit, cells(m))),
+    "gen: C = gearbench (libgearman), ts = gearman-ts bench (raw pipelined connections).",
+    "x gm = gearman-ts / gearmand, the median of the per-round ratios: above 1 is better for jobs/s,",
+    "below 1 for us, ms, B, s and KiB; read 0.9-1.1 as no difference. best = the best gearman-ts runtime.",
+    ...(agree.length > 0
+      ? ["ts/C jobs/s on the same server (how much faster our generator drives it): " +
+        agree.map((a) => `${a.wl} ` + targets.map((t) => `${t} ${fmtRatio(a.byTarget[t] ?? NaN)}`).join(" "))
+          .join("; ")]
+      : []),
     `other CPU during the measurements: mean ${otherMean.toFixed(2)} cores, ` +
     `most ${worst.cores.toFixed(2)} (round ${worst.round}, ${worst.target})${shared}`,
-    ...(throughput.length > 0 && ranked.length > 0
-      ? [`fastest runtime: ${ranked[0]} (geometric mean of the throughput ratios: ` +
-        ranked.map((t) => `${t} ${score(t).toFixed(2)}`).join(", ") + ")"]
+    ...(throughput().length > 0 && ranked().length > 0
+      ? [`fastest runtime: ${ranked()[0]} (geometric mean of the throughput ratios: ${fastest()}` +
+        (gens.length > 1 ? `; with C alone: ${fastest("C")}; with ts alone: ${fastest("ts")}` : "") + ")"]
       : []),
   ];
   process.stdout.write(out.join("\n") + "\n");

@@ -19,6 +19,7 @@ Modes:
   client     submit jobs, like the gearman CLI (see gearman-ts client --help)
   worker     serve jobs by running a command, like gearman -w (gearman-ts worker --help)
   admin      query or manage a server, like gearadmin (gearman-ts admin --help)
+  bench      load-test any Gearman server (gearman-ts bench --help)
 
 Options:
   -h, --help       show this help

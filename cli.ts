@@ -16,6 +16,7 @@ import process from "node:process";
 import { parseFlags } from "./src/cli/args.ts";
 import { runAdminCommand } from "./src/cli/admin_command.ts";
 import { runClientCommand } from "./src/cli/client_command.ts";
+import { runCompletionCommand } from "./src/cli/completion.ts";
 import { runServerCommand } from "./src/cli/server_command.ts";
 import { runWorkerCommand } from "./src/cli/worker_command.ts";
 import { MAIN_HELP, VERSION_LINE } from "./src/cli/usage.ts";
@@ -26,6 +27,7 @@ const MODES: Record<string, (argv: readonly string[]) => Promise<number>> = {
   client: runClientCommand,
   worker: runWorkerCommand,
   admin: runAdminCommand,
+  completion: runCompletionCommand,
   bench: async (argv) => (await import("./src/bench/bench_command.ts")).runBenchCommand(argv),
 };
 
@@ -57,7 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const what = positionals[0] === undefined ? "missing mode" : `unknown mode '${positionals[0]}'`;
   process.stderr.write(
-    `gearman-ts: ${what}; expected server, client, worker, admin or bench\n\n${MAIN_HELP}`,
+    `gearman-ts: ${what}; expected server, client, worker, admin, bench or completion\n\n${MAIN_HELP}`,
   );
   return 1;
 }

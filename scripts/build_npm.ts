@@ -6,15 +6,16 @@
  *      and Bun socket adapters stay separate chunks behind their dynamic
  *      import() and are never evaluated on Node;
  *   3. `tsc -p tsconfig.build.json` emits the .d.ts files only, whose
- *      relative `.ts` imports are then pointed at `.js`.
+ *      relative `.ts` imports are then pointed at `.js`; the ones that
+ *      dist/mod.d.ts and dist/cli.d.ts do not reach are deleted.
  *
  * Run: `node scripts/build_npm.ts` (also npm's `prepack`).
  *
  * @module
  */
 import { spawn } from "node:child_process";
-import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import * as esbuild from "esbuild";
 import { checkManifests, readManifests } from "./check_manifests.ts";
@@ -41,6 +42,41 @@ function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]
   );
+}
+
+/**
+ * Deletes the .d.ts files that no entry point's declarations reach through
+ * relative imports (tsc emits one per source file, CLI internals included),
+ * then the folders left empty. Returns how many files went.
+ */
+function pruneDeclarations(entries: readonly string[]): number {
+  const reached = new Set<string>();
+  const queue = entries.filter((f) => existsSync(f));
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (reached.has(file)) continue;
+    reached.add(file);
+    const text = readFileSync(file, "utf8");
+    const specs = text.matchAll(
+      /(?:from\s+|import\s*\(\s*|<reference\s+path=)(["'])(\.{1,2}\/[^"']+)\1/g,
+    );
+    for (const [, , spec] of specs) {
+      const target = join(dirname(file), spec!.replace(/\.js$/, ".d.ts"));
+      if (existsSync(target)) queue.push(target);
+    }
+  }
+  let removed = 0;
+  for (const file of walk(dist).filter((f) => f.endsWith(".d.ts") && !reached.has(f))) {
+    rmSync(file);
+    removed++;
+  }
+  const removeEmpty = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) removeEmpty(join(dir, e.name));
+    }
+    if (dir !== dist && readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+  };
+  removeEmpty(dist);
+  return removed;
 }
 
 async function main(): Promise<void> {
@@ -89,8 +125,12 @@ async function main(): Promise<void> {
     if (fixed !== text) writeFileSync(file, fixed);
   }
 
+  const pruned = pruneDeclarations(["mod.d.ts", "cli.d.ts"].map((f) => join(dist, f)));
+
   const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".js"));
-  process.stdout.write(`build_npm: wrote ${outputs.join(", ")} and .d.ts files\n`);
+  process.stdout.write(
+    `build_npm: wrote ${outputs.join(", ")} and .d.ts files (${pruned} unreachable ones removed)\n`,
+  );
 }
 
 if (import.meta.main) await main();

@@ -1,9 +1,11 @@
 /**
  * Fails when the npm and Deno manifests drift apart (hono's validate-exports
- * idea): the version in package.json, deno.json and src/version.ts, and the
- * export subpaths, whose targets must match (`./x.ts` for Deno is
- * `./dist/x.js` plus `./dist/x.d.ts` for npm). Every npm `bin` must be one of
- * the built exports.
+ * idea): the version in package.json, deno.json and src/version.ts, the
+ * name (deno.json's may add a scope) and licence, and the export subpaths,
+ * whose targets must match (`./x.ts` for Deno is `./dist/x.js` plus
+ * `./dist/x.d.ts` for npm). Every npm `bin` must be one of the built exports,
+ * and every npm script but npm's lifecycle hooks must have a deno task of
+ * the same name (and the other way round).
  *
  * Run: `node scripts/check_manifests.ts` (exit 1 with one line per problem).
  *
@@ -33,6 +35,23 @@ export function readManifests(root: string): Manifests {
   };
 }
 
+/** Scripts npm runs by itself around install, pack and publish. */
+const NPM_LIFECYCLE = new Set([
+  "preinstall",
+  "install",
+  "postinstall",
+  "prepublish",
+  "preprepare",
+  "prepare",
+  "postprepare",
+  "prepublishOnly",
+  "prepack",
+  "postpack",
+  "publish",
+  "postpublish",
+  "dependencies",
+]);
+
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -58,6 +77,25 @@ export function checkManifests(m: Manifests): string[] {
     problems.push(
       `name: deno.json's ${deno.name} is not package.json's ${pkg.name} (scoped or not)`,
     );
+  }
+
+  if (deno.license !== pkg.license) {
+    problems.push(`license: package.json has ${pkg.license}, deno.json has ${deno.license}`);
+  }
+
+  // Every npm script a user runs has a deno task of the same name; npm's own
+  // lifecycle hooks (prepack, postinstall, pretest, ...) do not.
+  const scripts = isObject(pkg.scripts) ? pkg.scripts : {};
+  const tasks = isObject(deno.tasks) ? deno.tasks : {};
+  for (const name of Object.keys(scripts)) {
+    const hook = NPM_LIFECYCLE.has(name) ||
+      (/^(pre|post)./.test(name) && name.replace(/^(pre|post)/, "") in scripts);
+    if (!hook && !(name in tasks)) {
+      problems.push(`tasks: npm script "${name}" has no deno.json task`);
+    }
+  }
+  for (const name of Object.keys(tasks)) {
+    if (!(name in scripts)) problems.push(`tasks: deno.json task "${name}" has no npm script`);
   }
 
   const npmExports = isObject(pkg.exports) ? pkg.exports : {};

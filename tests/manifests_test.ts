@@ -9,6 +9,8 @@ const good: Manifests = {
   packageJson: {
     name: "gearman-ts",
     version: "1.2.3",
+    license: "MIT",
+    scripts: { prepack: "node scripts/build_npm.ts", pretest: "true", test: "bash t.sh" },
     exports: {
       ".": { types: "./dist/mod.d.ts", default: "./dist/mod.js" },
       "./cli": { types: "./dist/cli.d.ts", default: "./dist/cli.js" },
@@ -18,6 +20,8 @@ const good: Manifests = {
   denoJson: {
     name: "@gearman-ts/gearman-ts",
     version: "1.2.3",
+    license: "MIT",
+    tasks: { test: "bash t.sh" },
     exports: { ".": "./mod.ts", "./cli": "./cli.ts" },
   },
   versionTs: 'export const VERSION = "1.2.3";\n',
@@ -75,5 +79,28 @@ describe("checkManifests()", () => {
   it("checkManifests() reports a bin that is not a built export", () => {
     const problems = checkManifests(withPkg({ bin: { "gearman-ts": "./bin/x.js" } }));
     assert.match(problems.join("\n"), /bin: "gearman-ts" -> \.\/bin\/x.js/);
+  });
+
+  it("checkManifests() reports a licence that differs between the manifests", () => {
+    const problems = checkManifests({
+      ...good,
+      denoJson: { ...(good.denoJson as object), license: undefined },
+    });
+    assert.deepEqual(problems, ["license: package.json has MIT, deno.json has undefined"]);
+  });
+
+  it("checkManifests() reports an npm script without a deno task, and the reverse", () => {
+    const problems = checkManifests(withPkg({ scripts: { test: "x", bench: "y", prebench: "z" } }));
+    assert.deepEqual(problems, ['tasks: npm script "bench" has no deno.json task']);
+    const extra = checkManifests({
+      ...good,
+      denoJson: { ...(good.denoJson as object), tasks: { test: "x", dev: "y" } },
+    });
+    assert.deepEqual(extra, ['tasks: deno.json task "dev" has no npm script']);
+  });
+
+  it("checkManifests() ignores npm's lifecycle scripts and pre/post hooks of a script", () => {
+    const scripts = { prepack: "a", postinstall: "b", pretest: "c", posttest: "d", test: "e" };
+    assert.deepEqual(checkManifests(withPkg({ scripts })), []);
   });
 });

@@ -7,30 +7,54 @@
 import { type AdminClient, createAdminClient } from "../client/admin_client.ts";
 import { parseFlags } from "./args.ts";
 import { type Output, processOutput, serverList } from "./io.ts";
+import { VERSION_LINE } from "./usage.ts";
 
-const ADMIN_HELP = `Usage: gearman-ts admin [options]
+/** `gearman-ts admin --help`. */
+export const ADMIN_HELP = `Usage: gearman-ts admin [options] ACTION [ACTION ...]
 
-Asks a Gearman server (gearman-ts or gearmand) through its admin protocol,
-with the flags of gearadmin.
+Queries or manages a Gearman job server (gearman-ts or gearmand) through its
+text admin protocol, with the flags of gearadmin. The ACTIONs given run in the
+order listed below and print what gearadmin prints; --json prints typed
+results instead.
 
-Options:
+Server (-h is the host, as in gearadmin; help is -H or --help):
   -h, --host HOST            server host (default 127.0.0.1)
   -p, --port PORT            server port (default 4730)
-      --status               functions: total, running, workers
-      --priority-status      queued jobs per priority
-      --workers              connections and their functions
+
+Queries:
+      --status               per function: jobs in all, jobs running, workers
+      --priority-status      queued jobs per priority (high, normal, low)
+      --workers              connections and the functions they serve
       --show-jobs            jobs: handle, retries, ignored, background
-      --show-unique-jobs     unique ids of jobs
-      --cancel-job HANDLE    cancel a queued job
-      --create-function NAME create a function
-      --drop-function NAME   drop a function without workers or running jobs
+      --show-unique-jobs     unique ids of queued jobs
       --getpid               the server's process id
       --server-version       the server's version
       --server-verbose       the server's log level
-      --shutdown             stop the server (gearman-ts, from loopback only)
+
+Changes:
+      --cancel-job HANDLE    remove a queued job
+      --create-function NAME create a function
+      --drop-function NAME   drop a function without workers or running jobs
+      --shutdown             stop the server now (gearman-ts: loopback only)
       --shutdown-graceful    stop once no job is queued or running
-      --json                 print results as JSON
-  -H, --help                 this help
+
+Output:
+      --json                 print results as JSON (one value, or an array)
+
+General:
+  -H, --help                 show this help and exit
+  -V, --version              print this program's version and exit
+
+Exit status:
+  0 on success; 1 when the server could not be reached, refused a command,
+  or an option was wrong.
+
+Examples:
+  gearman-ts admin --status --workers
+  gearman-ts admin -h queue.example -p 4730 --show-jobs --json
+  gearman-ts admin --shutdown-graceful
+
+See also: gearman-ts server --help, gearadmin(1).
 `;
 
 /** One requested query: as typed JSON, or as the text gearadmin prints. */
@@ -74,10 +98,15 @@ export async function runAdminCommand(argv: readonly string[], out: Output = pro
       "shutdown-graceful": { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "H" },
+      version: { type: "boolean", short: "V" },
     },
   });
   if (values.help === true) {
     out.stdout(ADMIN_HELP);
+    return 0;
+  }
+  if (values.version === true) {
+    out.stdout(`${VERSION_LINE}\n`);
     return 0;
   }
   const actions: Action[] = [];

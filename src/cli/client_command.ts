@@ -10,28 +10,49 @@ import { createClient, type Priority } from "../client/client.ts";
 import { GearmanError } from "../errors.ts";
 import { parseFlags, parseInteger } from "./args.ts";
 import { serverList, type Output, processOutput, readStdin } from "./io.ts";
+import { VERSION_LINE } from "./usage.ts";
 
-const CLIENT_HELP = `Usage: gearman-ts client -f FUNCTION [options] [DATA ...]
+/** `gearman-ts client --help`. */
+export const CLIENT_HELP = `Usage: gearman-ts client -f FUNCTION [options] [DATA ...]
 
-Submits jobs like the gearman command-line client. Each DATA argument is one
-job; without any, standard input is one job (or one job per line with -n/-N).
-Results are written to standard output. Exits 1 if any job failed.
+Submits jobs to a Gearman job server, like the gearman command-line client,
+and writes their results to standard output. Each DATA argument is one job;
+with none, standard input is one job (or one job per line with -n or -N).
 
-Options:
-  -f, --function NAME   function to run (repeat to run every job on each)
+Server (-h is the host, as in gearman; help is -H or --help):
   -h, --host HOST       server host (default 127.0.0.1)
   -p, --port PORT       server port (default 4730)
-      --servers LIST    host:port,host:port... instead of -h/-p
-  -b, --background      submit background jobs and do not wait
+      --servers LIST    host:port,host:port,... instead of -h and -p; a job
+                        with a unique id goes to the server its id hashes to
+
+Jobs:
+  -f, --function NAME   function to call; repeat it to run every job on each
+  -b, --background      submit background jobs and do not wait for them
   -I, --high            high priority
   -L, --low             low priority
-  -u, --unique ID       unique id (jobs with the same id run once)
-  -s, --no-input        send one job with no data, without reading stdin
+  -u, --unique ID       unique id: jobs with the same id queued at once run once
+  -t, --timeout MS      stop waiting for a result after MS milliseconds
+
+Input and output:
+  -s, --no-input        one job with no data; standard input is not read
   -n, --lines           one job per line of standard input
-  -N, --strip-lines     same as -n, without the newline
-  -P, --prefix          prefix each result with "FUNCTION: "
-  -t, --timeout MS      give up waiting for a result after MS milliseconds
-  -H, --help            this help
+  -N, --strip-lines     as -n, without the newline
+  -P, --prefix          print "FUNCTION: " before each result
+
+General:
+  -H, --help            show this help and exit
+  -V, --version         print the version and exit
+
+Exit status:
+  0 when every job succeeded; 1 when a job failed or timed out, no server
+  could be reached or an option was wrong (a line on standard error says why).
+
+Examples:
+  gearman-ts client -f upper hello          HELLO, from a worker of upper
+  gearman-ts client -f upper -n < names     one job per line of the file
+  gearman-ts client -f resize -b -I img.png queue a high-priority background job
+
+See also: gearman-ts worker --help, gearman-ts admin --help, gearman(1).
 `;
 
 /** Runs client mode; resolves to the exit code (0 when every job succeeded). */
@@ -54,10 +75,15 @@ export async function runClientCommand(argv: readonly string[], out: Output = pr
       "strip-lines": { type: "boolean", short: "N" },
       timeout: { type: "string", short: "t" },
       help: { type: "boolean", short: "H" },
+      version: { type: "boolean", short: "V" },
     },
   });
   if (values.help === true) {
     out.stdout(CLIENT_HELP);
+    return 0;
+  }
+  if (values.version === true) {
+    out.stdout(`${VERSION_LINE}\n`);
     return 0;
   }
   const functions = values.function ?? [];

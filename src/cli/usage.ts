@@ -20,6 +20,9 @@ Modes:
   worker     serve jobs by running a command, like gearman -w (gearman-ts worker --help)
   admin      query or manage a server, like gearadmin (gearman-ts admin --help)
   bench      load-test any Gearman server (gearman-ts bench --help)
+  completion   print a bash or zsh completion script (gearman-ts completion bash)
+
+Each mode has its own options: gearman-ts <mode> --help.
 
 Options:
   -h, --help       show this help

@@ -11,23 +11,42 @@ import { concatBytes } from "../util/bytes.ts";
 import { parseFlags, parseInteger } from "./args.ts";
 import { type Output, processOutput, serverList } from "./io.ts";
 import { onSignals } from "./signals.ts";
+import { VERSION_LINE } from "./usage.ts";
 
-const WORKER_HELP = `Usage: gearman-ts worker -f FUNCTION [-f FUNCTION ...] [options] [-- COMMAND [ARGS ...]]
+/** `gearman-ts worker --help`. */
+export const WORKER_HELP = `Usage: gearman-ts worker -f FUNCTION ... [options] [-- COMMAND [ARGS ...]]
 
-Serves jobs like "gearman -w": each job runs COMMAND with the workload on
-standard input and returns what it writes to standard output; a non-zero exit
-status fails the job. Without COMMAND the workload is sent back unchanged.
+Serves jobs of a Gearman job server, like "gearman -w". For each job it runs
+COMMAND with the workload on standard input and returns what the command
+writes to standard output; a non-zero exit status fails the job (its standard
+error passes through). Without COMMAND the workload is sent back unchanged.
 SIGTERM or SIGINT stop taking jobs, let running ones finish, then exit.
 
-Options:
-  -f, --function NAME     function to serve (repeatable)
+Server (-h is the host, as in gearman; help is -H or --help):
   -h, --host HOST         server host (default 127.0.0.1)
   -p, --port PORT         server port (default 4730)
-      --servers LIST      host:port,host:port... instead of -h/-p (serves every one)
+      --servers LIST      host:port,host:port,... instead of -h and -p;
+                          jobs are taken from every one
+
+Jobs:
+  -f, --function NAME     function to serve; repeat it to serve several
   -c, --count N           exit after N jobs
   -j, --concurrency N     jobs run at once (default 1)
-  -i, --client-id ID      name shown by the server's "workers" listing
-  -H, --help              this help
+  -i, --client-id ID      name shown in the server's "workers" listing
+
+General:
+  -H, --help              show this help and exit
+  -V, --version           print the version and exit
+
+Exit status:
+  0 after -c jobs or a stop signal; 1 when an option was wrong.
+
+Examples:
+  gearman-ts worker -f upper -- tr a-z A-Z
+  gearman-ts worker -f count -j 4 -- wc -c
+  gearman-ts worker --servers a:4730,b:4730 -f echo -c 1
+
+See also: gearman-ts client --help, gearman-ts admin --help, gearman(1).
 `;
 
 /** Runs worker mode until stopped or `-c` jobs are done; resolves to the exit code. */
@@ -44,10 +63,15 @@ export async function runWorkerCommand(argv: readonly string[], out: Output = pr
       concurrency: { type: "string", short: "j" },
       "client-id": { type: "string", short: "i" },
       help: { type: "boolean", short: "H" },
+      version: { type: "boolean", short: "V" },
     },
   });
   if (values.help === true) {
     out.stdout(WORKER_HELP);
+    return 0;
+  }
+  if (values.version === true) {
+    out.stdout(`${VERSION_LINE}\n`);
     return 0;
   }
   const functions = values.function ?? [];

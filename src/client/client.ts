@@ -15,13 +15,50 @@ import { ForegroundJob, type JobControl } from "./foreground_job.ts";
 import { Link, type Reply } from "./link.ts";
 import { parseServers } from "./servers.ts";
 
-/** A job priority. */
+/**
+ * A job priority: which SUBMIT_JOB variant is sent. Workers get high jobs
+ * before normal ones, and normal before low.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type Priority } from "./mod.ts";
+ * const priority: Priority = "high";
+ * const client = createClient();
+ * await client.submitBackground("report", "q3", { priority });
+ * client.close();
+ * ```
+ */
 export type Priority = "high" | "normal" | "low";
 
-/** Job payloads: bytes, or text sent as UTF-8. */
+/**
+ * A job payload or result: bytes as they are, or text sent as UTF-8.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type Payload } from "./mod.ts";
+ * const payloads: Payload[] = ["text", new Uint8Array([0, 1, 2])];
+ * const client = createClient();
+ * for (const p of payloads) await client.submitBackground("store", p);
+ * client.close();
+ * ```
+ */
 export type Payload = Uint8Array | string;
 
-/** Settings of a {@link GearmanClient}. */
+/**
+ * Settings of a {@link GearmanClient}.
+ *
+ * @example
+ * ```ts
+ * import { type ClientOptions, createClient } from "./mod.ts";
+ * const options: ClientOptions = {
+ *   servers: "10.0.0.1:4730,10.0.0.2:4730",
+ *   exceptions: true,
+ *   connectTimeoutMs: 2000,
+ * };
+ * const client = createClient(options);
+ * client.close();
+ * ```
+ */
 export interface ClientOptions {
   /** Servers as `host:port`, a list or comma-separated (default `127.0.0.1:4730`). */
   readonly servers?: string | readonly string[];
@@ -33,8 +70,20 @@ export interface ClientOptions {
   readonly connectTimeoutMs?: number;
 }
 
-/** Options of a foreground submit. */
+/**
+ * Options of a foreground {@link GearmanClient.submit}.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type SubmitOptions } from "./mod.ts";
+ * const options: SubmitOptions = { priority: "high", unique: "user-42", timeoutMs: 5000 };
+ * const client = createClient();
+ * console.log((await client.submit("profile", "42", options)).text());
+ * client.close();
+ * ```
+ */
 export interface SubmitOptions {
+  /** Which queue the job joins (default `"normal"`). */
   readonly priority?: Priority;
   /** Jobs with the same function and unique run once; `-` means "the payload". */
   readonly unique?: string;
@@ -44,26 +93,68 @@ export interface SubmitOptions {
   readonly timeoutMs?: number;
 }
 
-/** Options of a background submit. */
+/**
+ * Options of a {@link GearmanClient.submitBackground}.
+ *
+ * @example
+ * ```ts
+ * import { type BackgroundOptions, createClient } from "./mod.ts";
+ * const options: BackgroundOptions = { unique: "nightly", runAt: Date.now() + 60_000 };
+ * const client = createClient();
+ * await client.submitBackground("cleanup", "", options);
+ * client.close();
+ * ```
+ */
 export interface BackgroundOptions {
+  /** Which queue the job joins (default `"normal"`). */
   readonly priority?: Priority;
+  /** Jobs with the same function and unique are queued once; `-` means "the payload". */
   readonly unique?: string;
   /** Run no earlier than this (SUBMIT_JOB_EPOCH; normal priority only). */
   readonly runAt?: Date | number;
 }
 
-/** A background job: its handle and the server that holds it. */
+/**
+ * A background job: its handle and the server that holds it, as
+ * {@link GearmanClient.submitBackground} resolves it.
+ *
+ * @example
+ * ```ts
+ * import { type BackgroundJob, createClient } from "./mod.ts";
+ * const client = createClient();
+ * const job: BackgroundJob = await client.submitBackground("resize", "cat.png");
+ * console.log(job.handle, job.server); // "H:host:1" "127.0.0.1:4730"
+ * client.close();
+ * ```
+ */
 export interface BackgroundJob {
+  /** The job handle the server gave, e.g. `H:host:12`. */
   readonly handle: string;
   /** `host:port` of the server that created it. */
   readonly server: string;
 }
 
-/** What GET_STATUS / GET_STATUS_UNIQUE report. */
+/**
+ * What GET_STATUS / GET_STATUS_UNIQUE report about a job.
+ *
+ * @example
+ * ```ts
+ * import { createClient, type JobStatus } from "./mod.ts";
+ * const client = createClient();
+ * const job = await client.submitBackground("resize", "cat.png");
+ * const status: JobStatus = await client.status(job);
+ * if (status.known && status.running) console.log(`${status.numerator}/${status.denominator}`);
+ * client.close();
+ * ```
+ */
 export interface JobStatus {
+  /** The server knows the job: it is queued or running. */
   readonly known: boolean;
+  /** A worker is running it. */
   readonly running: boolean;
+  /** Progress as the worker last reported it (WORK_STATUS), 0 before any. */
   readonly numerator: number;
+  /** The total that `numerator` counts towards, 0 before any report. */
   readonly denominator: number;
   /** Clients waiting on the job (status by unique only). */
   readonly waiting?: number;
@@ -114,6 +205,11 @@ export class GearmanClient {
   #next = 0;
   #netPromise: Promise<Net> | undefined;
 
+  /**
+   * Creates a client; it connects to each server on first use.
+   * @param options servers, socket implementation, timeouts
+   * @throws {InvalidArgumentError} when a server address is malformed
+   */
   constructor(options: ClientOptions = {}) {
     this.#options = options;
     for (const addr of parseServers(options.servers)) {
@@ -139,8 +235,28 @@ export class GearmanClient {
 
   /**
    * Submits a foreground job and returns it at once: await it for the
-   * result, iterate it for progress events.
+   * result, iterate it for progress events. Failures reject the job, they
+   * are never thrown from this call.
+   *
+   * @param fn the function name a worker registered
+   * @param payload the workload, bytes or UTF-8 text
+   * @param options priority, unique id, timeout and abort signal
+   * @returns the job, a promise of its {@link JobResult}
    * @throws {ConnectionError} (through the job) when every server is down
+   * @throws {JobFailedError} (through the job) on WORK_FAIL
+   * @throws {JobExceptionError} (through the job) on WORK_EXCEPTION, with `exceptions: true`
+   * @throws {TimeoutError} (through the job) when `timeoutMs` passes first
+   * @throws {AbortedError} (through the job) when `signal` aborts first
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "./mod.ts";
+   * const client = createClient();
+   * const job = client.submit("reverse", "hello", { timeoutMs: 5000 });
+   * for await (const event of job) console.log(event.type); // "status", "data", ...
+   * console.log((await job).text());
+   * client.close();
+   * ```
    */
   submit(fn: string, payload: Payload, options: SubmitOptions = {}): ForegroundJob {
     const [job, control] = ForegroundJob.create(fn);
@@ -157,7 +273,7 @@ export class GearmanClient {
       if (timer !== undefined) clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
     };
-    job.then(cleanup, cleanup);
+    if (options.signal !== undefined || options.timeoutMs !== undefined) job.then(cleanup, cleanup);
     if (options.signal?.aborted) {
       onAbort();
       return job;
@@ -169,9 +285,9 @@ export class GearmanClient {
         control.fail(new TimeoutError(`job ${fn} took longer than ${options.timeoutMs} ms`));
       }, options.timeoutMs);
     }
-    this.#route(unique, data, async (server) => {
-      if (control.settled) return;
-      await server.link.request(type, [fn, unique, data], (reply) => {
+    this.#route(unique, data, (server) => {
+      if (control.settled) return SETTLED;
+      return server.link.request(type, [utf8Bytes(fn), utf8Bytes(unique), data], (reply) => {
         const handle = latin1(reply.args[0] as Uint8Array);
         if (control.settled) return;
         const list = server.jobs.get(handle);
@@ -185,22 +301,38 @@ export class GearmanClient {
   }
 
   /**
-   * Submits a background job; resolves once the server created it.
+   * Submits a background job; resolves once the server created it (with a
+   * durable store, once it is stored).
+   *
+   * @param fn the function name a worker registered
+   * @param payload the workload, bytes or UTF-8 text
+   * @param options priority, unique id, run-at time
+   * @returns the job's handle and server, for {@link status}
    * @throws {ConnectionError} when every server is down
    * @throws {ServerError} when the server refuses it (e.g. `QUEUE_ERROR`)
+   * @throws {InvalidArgumentError} when `runAt` is combined with a priority other than normal
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "./mod.ts";
+   * const client = createClient();
+   * const job = await client.submitBackground("resize", "dog.png", { priority: "low" });
+   * console.log(job.handle);
+   * client.close();
+   * ```
    */
   submitBackground(fn: string, payload: Payload, options: BackgroundOptions = {}): Promise<BackgroundJob> {
     const unique = options.unique ?? "";
     const data = toBytes(payload);
     let type: number = SUBMIT[options.priority ?? "normal"][1];
-    let args: (string | Uint8Array)[] = [fn, unique, data];
+    let args: (string | Uint8Array)[] = [utf8Bytes(fn), utf8Bytes(unique), data];
     if (options.runAt !== undefined) {
       if ((options.priority ?? "normal") !== "normal") {
         return Promise.reject(InvalidArgumentError.format("runAt", "epoch jobs run at normal priority"));
       }
       const ms = options.runAt instanceof Date ? options.runAt.getTime() : options.runAt;
       type = T.SUBMIT_JOB_EPOCH;
-      args = [fn, unique, String(Math.floor(ms / 1000)), data];
+      args = [utf8Bytes(fn), utf8Bytes(unique), String(Math.floor(ms / 1000)), data];
     }
     return this.#route(unique, data, async (server) => {
       const reply = await server.link.request(type, args);
@@ -208,7 +340,23 @@ export class GearmanClient {
     });
   }
 
-  /** Asks the server that holds a background job how it is doing. */
+  /**
+   * Asks the server that holds a background job how it is doing (GET_STATUS).
+   *
+   * @param job what {@link submitBackground} resolved with
+   * @returns whether the job is known and running, and its last progress
+   * @throws {InvalidArgumentError} when `job.server` is not one of this client's servers
+   * @throws {ConnectionError} when that server is down
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "./mod.ts";
+   * const client = createClient();
+   * const job = await client.submitBackground("resize", "cat.png");
+   * console.log(await client.status(job)); // { known: true, running: false, numerator: 0, denominator: 0 }
+   * client.close();
+   * ```
+   */
   async status(job: BackgroundJob): Promise<JobStatus> {
     const server = this.#servers.find((s) => s.link.name === job.server);
     if (server === undefined) {
@@ -218,15 +366,46 @@ export class GearmanClient {
     return parseStatus(reply, false);
   }
 
-  /** Asks for the status of the job with this unique id (on the server it hashes to). */
+  /**
+   * Asks for the status of the job with this unique id, on the server the id
+   * hashes to (GET_STATUS_UNIQUE, gearmand 1.1.9 and later).
+   *
+   * @param unique the unique id the job was submitted with
+   * @returns the job's status, with `waiting`: the clients waiting on it
+   * @throws {ConnectionError} when every server is down
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "./mod.ts";
+   * const client = createClient();
+   * await client.submitBackground("resize", "cat.png", { unique: "cat" });
+   * console.log((await client.statusByUnique("cat")).known); // true
+   * client.close();
+   * ```
+   */
   statusByUnique(unique: string): Promise<JobStatus> {
     return this.#route(unique, new Uint8Array(0), async (server) => {
-      const reply = await server.link.request(T.GET_STATUS_UNIQUE, [unique]);
+      const reply = await server.link.request(T.GET_STATUS_UNIQUE, [utf8Bytes(unique)]);
       return parseStatus(reply, true);
     });
   }
 
-  /** Sends ECHO_REQ to the first reachable server and resolves with its answer. */
+  /**
+   * Sends ECHO_REQ to the next reachable server and resolves with its answer:
+   * a cheap check that a server is up.
+   *
+   * @param payload bytes or UTF-8 text to echo
+   * @returns the bytes the server echoed
+   * @throws {ConnectionError} when every server is down
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "./mod.ts";
+   * const client = createClient();
+   * console.log(new TextDecoder().decode(await client.echo("ping"))); // "ping"
+   * client.close();
+   * ```
+   */
   echo(payload: Payload): Promise<Uint8Array> {
     return this.#route("", toBytes(payload), async (server) => {
       const reply = await server.link.request(T.ECHO_REQ, [toBytes(payload)]);
@@ -234,7 +413,18 @@ export class GearmanClient {
     });
   }
 
-  /** Closes every connection; jobs still waiting fail with ConnectionError. */
+  /**
+   * Closes every connection; jobs still waiting fail with ConnectionError
+   * (code `CLOSED`), and later calls reject the same way.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "./mod.ts";
+   * const client = createClient();
+   * await client.submitBackground("resize", "cat.png");
+   * client.close();
+   * ```
+   */
   close(): void {
     for (const server of this.#servers) server.link.close();
   }
@@ -249,7 +439,19 @@ export class GearmanClient {
    * Runs `attempt` on the server chosen for `unique`, then on each other
    * server in turn while the error is a connection failure.
    */
-  async #route<R>(unique: string, data: Uint8Array, attempt: (s: Server) => Promise<R>): Promise<R> {
+  #route<R>(unique: string, data: Uint8Array, attempt: (s: Server) => Promise<R>): Promise<R> {
+    // One server: nothing to choose or fall back to, so no extra promise.
+    if (this.#servers.length === 1) {
+      try {
+        return attempt(this.#servers[0] as Server);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.#routeMany(unique, data, attempt);
+  }
+
+  async #routeMany<R>(unique: string, data: Uint8Array, attempt: (s: Server) => Promise<R>): Promise<R> {
     const servers = this.#servers;
     const n = servers.length;
     let first: number;
@@ -316,6 +518,8 @@ export class GearmanClient {
   }
 }
 
+const SETTLED: Promise<undefined> = Promise.resolve(undefined);
+
 function removeJob(jobs: Map<string, JobControl[]>, handle: string, control: JobControl): void {
   const list = jobs.get(handle);
   if (list === undefined) return;
@@ -346,6 +550,10 @@ function lazyNet(get: () => Promise<Net>): Net {
 
 /**
  * Creates a client; it connects on first use.
+ *
+ * @param options servers (default `127.0.0.1:4730`), socket implementation, timeouts
+ * @returns a new {@link GearmanClient}
+ * @throws {InvalidArgumentError} when a server address is malformed
  *
  * @example
  * ```ts

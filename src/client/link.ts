@@ -5,6 +5,7 @@ import { Decoder } from "../protocol/decoder.ts";
 import { type Arg, encodeRequest } from "../protocol/encoder.ts";
 import { concatBytes, latin1 } from "../util/bytes.ts";
 import { Fifo } from "../util/fifo.ts";
+import { setImmediate } from "node:timers";
 import { formatAddr } from "./servers.ts";
 
 /** A packet received from a server; arguments are owned copies. */
@@ -94,6 +95,7 @@ export class Link {
   #outSize = 0;
   #scheduled = false;
   #decoder: Decoder | undefined;
+  readonly #flushLater = (): void => this.#flush();
 
   constructor(net: Net, addr: Addr, handlers: LinkHandlers, opts: LinkOptions = {}) {
     this.#net = net;
@@ -141,6 +143,17 @@ export class Link {
     return this.#enqueue(encodeRequest(type, args), false).then(() => {});
   }
 
+  /**
+   * Sends a packet that gets no reply, fire and forget: like `send()` without
+   * the promise (a worker's WORK_* packets, PRE_SLEEP). Dropped when the
+   * connection is closed or lost before it is written.
+   */
+  post(type: number, args: readonly Arg[] = []): void {
+    if (this.#closed) return;
+    this.#waiting.push({ packet: encodeRequest(type, args), wantsReply: false, resolve: ignore, reject: ignore });
+    this.#pump();
+  }
+
   /** Opens the connection now if it is not open. */
   connect(): Promise<void> {
     return this.#enqueue(encodeRequest(T.ECHO_REQ, ["ping"]), true).then(() => {});
@@ -150,6 +163,8 @@ export class Link {
   close(): void {
     this.#closed = true;
     this.#fail(new ConnectionError(`connection to ${this.name} closed`, { code: "CLOSED" }));
+    // Packets already written here (a worker's last WORK_COMPLETE) still go out.
+    this.#flush();
     this.#conn?.end();
     this.#conn = undefined;
   }
@@ -274,7 +289,10 @@ export class Link {
     if (this.#outSize >= 65536) this.#flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(() => this.#flush());
+      // After this turn's I/O callbacks and their promise reactions, not at the
+      // first microtask: a worker's WORK_COMPLETE and its next GRAB_JOB, or a
+      // client's submits made as results arrive, go out in one write.
+      setImmediate(this.#flushLater);
     }
   }
 

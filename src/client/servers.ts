@@ -8,6 +8,10 @@ export const GEARMAN_PORT = 4730;
  * Parses server addresses: `host`, `host:port`, `[v6]:port`, as a list or a
  * comma-separated string. The default is `127.0.0.1:4730`.
  *
+ * @param servers addresses; `undefined` means the default
+ * @returns one address per server, in the order given
+ * @throws {InvalidArgumentError} when an address has a bad port or none is given
+ *
  * @example
  * ```ts
  * import { parseServers } from "./mod.ts";

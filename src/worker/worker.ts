@@ -8,7 +8,16 @@ import { type Greeting, Link, type Reply } from "../client/link.ts";
 import { parseServers } from "../client/servers.ts";
 import { JobContext } from "./job_context.ts";
 
-/** Settings of a {@link GearmanWorker}. */
+/**
+ * Settings of a {@link GearmanWorker}.
+ *
+ * @example
+ * ```ts
+ * import { createWorker, type WorkerOptions } from "./mod.ts";
+ * const options: WorkerOptions = { servers: ["10.0.0.1:4730", "10.0.0.2"], concurrency: 8, clientId: "resizer-1" };
+ * createWorker(options).register("resize", (job) => job.workload).start();
+ * ```
+ */
 export interface WorkerOptions {
   /** Servers as `host:port`, a list or comma-separated (default `127.0.0.1:4730`). */
   readonly servers?: string | readonly string[];
@@ -24,10 +33,34 @@ export interface WorkerOptions {
   readonly connectTimeoutMs?: number;
 }
 
-/** Runs one job; what it returns (bytes or text) is the result, a throw fails the job. */
+/**
+ * Runs one job; what it returns or resolves with (bytes or text) is the
+ * result (WORK_COMPLETE), a throw or rejection fails the job (WORK_FAIL, or
+ * WORK_EXCEPTION with `exceptions: true`).
+ *
+ * @example
+ * ```ts
+ * import { createWorker, type JobHandler } from "./mod.ts";
+ * const upper: JobHandler = (job) => job.text().toUpperCase();
+ * const slow: JobHandler = async (job) => {
+ *   await new Promise((r) => setTimeout(r, 100));
+ *   return job.workload;
+ * };
+ * createWorker().register("upper", upper).register("slow", slow).start();
+ * ```
+ */
 export type JobHandler = (job: JobContext) => Payload | void | Promise<Payload | void>;
 
-/** Options of one registered function. */
+/**
+ * Options of one registered function.
+ *
+ * @example
+ * ```ts
+ * import { createWorker, type RegisterOptions } from "./mod.ts";
+ * const options: RegisterOptions = { timeoutMs: 30_000 };
+ * createWorker().register("resize", (job) => job.workload, options).start();
+ * ```
+ */
 export interface RegisterOptions {
   /** The server requeues the job if it runs longer than this (CAN_DO_TIMEOUT). */
   readonly timeoutMs?: number;
@@ -40,9 +73,14 @@ interface Ability {
 
 interface ServerState {
   readonly link: Link;
-  grabbing: boolean;
+  /** GRAB_JOB_UNIQ requests in flight on this server. */
+  grabbing: number;
+  /** Got NO_JOB: no more grabs here until a job is assigned or a NOOP comes. */
   sleeping: boolean;
 }
+
+const decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 
 /**
  * A Gearman worker: registers its functions on every server, sleeps until a
@@ -65,6 +103,10 @@ export class GearmanWorker {
   readonly #options: WorkerOptions;
   readonly #concurrency: number;
   #active = 0;
+  /** GRAB_JOB_UNIQ requests in flight on all servers; with #active, at most `concurrency`. */
+  #grabs = 0;
+  /** Where the next #pumpAll starts, so servers take turns at free slots. */
+  #nextServer = 0;
   /** Jobs running per function. */
   readonly #running = new Map<string, number>();
   /** Functions unregistered while jobs of theirs ran: CANT_DO once those end. */
@@ -74,6 +116,12 @@ export class GearmanWorker {
   #idle: (() => void) | undefined;
   #netPromise: Promise<Net> | undefined;
 
+  /**
+   * Creates a worker; call {@link register}, then {@link start}.
+   * @param options servers, concurrency, client id, socket implementation
+   * @throws {InvalidArgumentError} when `concurrency` is not a whole number
+   *   of at least 1, or a server address is malformed
+   */
   constructor(options: WorkerOptions = {}) {
     this.#options = options;
     this.#concurrency = options.concurrency ?? 1;
@@ -86,12 +134,12 @@ export class GearmanWorker {
       connect: async (a, h, o) => (await this.#net()).connect(a, h, o),
     };
     for (const addr of parseServers(options.servers)) {
-      const state: ServerState = { link: undefined as unknown as Link, grabbing: false, sleeping: false };
+      const state: ServerState = { link: undefined as unknown as Link, grabbing: 0, sleeping: false };
       const link = new Link(net, addr, {
         onPacket: (reply) => this.#onPacket(state, reply),
         onConnect: () => this.#greetings(),
         onDisconnect: () => {
-          state.grabbing = false;
+          // The grabs in flight are rejected, and their handlers count them off.
           state.sleeping = false;
           if (!this.#stopping) this.#reconnect(state);
         },
@@ -101,14 +149,40 @@ export class GearmanWorker {
     }
   }
 
-  /** Jobs running now. */
+  /**
+   * Jobs running now.
+   *
+   * @example
+   * ```ts
+   * import { createWorker } from "./mod.ts";
+   * const worker = createWorker({ concurrency: 4 }).register("upper", (job) => job.text().toUpperCase());
+   * worker.start();
+   * setInterval(() => console.log(`${worker.active} of 4 slots busy`), 1000);
+   * ```
+   */
   get active(): number {
     return this.#active;
   }
 
   /**
-   * Registers a function. Registering after `start()` tells connected servers at once.
+   * Registers a function (CAN_DO, or CAN_DO_TIMEOUT with `timeoutMs`).
+   * Registering after `start()` tells connected servers at once; registering
+   * a name again replaces its handler.
+   *
+   * @param fn the function name clients submit to
+   * @param handler runs each job
+   * @param options the server-side timeout of a job
    * @returns this worker, for chaining
+   * @throws {InvalidArgumentError} when `fn` is empty
+   *
+   * @example
+   * ```ts
+   * import { createWorker } from "./mod.ts";
+   * createWorker()
+   *   .register("upper", (job) => job.text().toUpperCase())
+   *   .register("resize", async (job) => job.workload, { timeoutMs: 30_000 })
+   *   .start();
+   * ```
    */
   register(fn: string, handler: JobHandler, options: RegisterOptions = {}): this {
     if (fn.length === 0) throw InvalidArgumentError.format("function", "name is empty");
@@ -116,16 +190,27 @@ export class GearmanWorker {
     this.#abilities.set(fn, { handler, timeoutMs });
     if (this.#started) {
       for (const s of this.#servers) {
-        if (s.link.connected) void s.link.send(...canDo(fn, timeoutMs)).catch(() => {});
-        this.#pump(s);
+        if (s.link.connected) s.link.post(...canDo(fn, timeoutMs));
       }
+      this.#pumpAll();
     }
     return this;
   }
 
   /**
-   * Stops taking jobs of a function. Servers are told once no job of it is
-   * running here, since they requeue the jobs of a function a worker drops.
+   * Stops taking jobs of a function. Servers are told (CANT_DO) once no job
+   * of it is running here, since they requeue the jobs of a function a
+   * worker drops. Unknown names are ignored.
+   *
+   * @param fn the function name
+   *
+   * @example
+   * ```ts
+   * import { createWorker } from "./mod.ts";
+   * const worker = createWorker().register("upper", (job) => job.text().toUpperCase());
+   * worker.start();
+   * worker.unregister("upper");
+   * ```
    */
   unregister(fn: string): void {
     if (!this.#abilities.delete(fn)) return;
@@ -133,7 +218,18 @@ export class GearmanWorker {
     else this.#tellAll(T.CANT_DO, [fn]);
   }
 
-  /** Connects to every server and starts taking jobs. */
+  /**
+   * Connects to every server and starts taking jobs; a server that is down
+   * is retried with backoff until {@link stop}. Calling it again does nothing.
+   *
+   * @example
+   * ```ts
+   * import { createWorker } from "./mod.ts";
+   * const worker = createWorker({ servers: "127.0.0.1:4730" });
+   * worker.register("upper", (job) => job.text().toUpperCase());
+   * worker.start();
+   * ```
+   */
   start(): void {
     if (this.#started) return;
     this.#started = true;
@@ -143,6 +239,16 @@ export class GearmanWorker {
   /**
    * Graceful stop: takes no new job and lets running ones finish (their
    * results are delivered), then disconnects.
+   *
+   * @returns a promise that resolves once every connection is closed
+   *
+   * @example
+   * ```ts
+   * import { createWorker } from "./mod.ts";
+   * const worker = createWorker().register("upper", (job) => job.text().toUpperCase());
+   * worker.start();
+   * await worker.stop();
+   * ```
    */
   async stop(): Promise<void> {
     this.#stopping = true;
@@ -153,7 +259,7 @@ export class GearmanWorker {
 
   #tellAll(type: number, args: string[]): void {
     for (const s of this.#servers) {
-      if (s.link.connected) void s.link.send(type, args).catch(() => {});
+      if (s.link.connected) s.link.post(type, args);
     }
   }
 
@@ -179,35 +285,63 @@ export class GearmanWorker {
   #reconnect(s: ServerState): void {
     if (this.#stopping) return;
     s.link.connect().then(
-      () => this.#pump(s),
+      () => this.#pumpAll(),
       (err: unknown) => {
         if (err instanceof ConnectionError && !this.#stopping) this.#reconnect(s);
       },
     );
   }
 
-  #pump(s: ServerState): void {
-    if (this.#stopping || s.grabbing || s.sleeping || !s.link.connected) return;
-    if (this.#active >= this.#concurrency || this.#abilities.size === 0) return;
-    s.grabbing = true;
+  /**
+   * Hands the free slots (`concurrency` minus jobs running minus grabs in
+   * flight) to the servers that may have work, one grab each in turn, so a
+   * worker with several slots keeps several grabs in flight (like as many
+   * single-job workers) and never holds more than `concurrency` jobs.
+   */
+  #pumpAll(): void {
+    if (this.#stopping || this.#abilities.size === 0) return;
+    const servers = this.#servers;
+    const n = servers.length;
+    let granted = true;
+    while (granted && this.#active + this.#grabs < this.#concurrency) {
+      granted = false;
+      for (let i = 0; i < n && this.#active + this.#grabs < this.#concurrency; i++) {
+        const s = servers[(this.#nextServer + i) % n] as ServerState;
+        if (s.sleeping || !s.link.connected) continue;
+        this.#grab(s);
+        granted = true;
+      }
+      this.#nextServer = (this.#nextServer + 1) % n;
+    }
+  }
+
+  #grab(s: ServerState): void {
+    s.grabbing++;
+    this.#grabs++;
     s.link.request(T.GRAB_JOB_UNIQ).then((reply) => {
-      s.grabbing = false;
+      s.grabbing--;
+      this.#grabs--;
       if (reply.type === T.NO_JOB) {
+        // Sleep once every grab sent before this answer has come back: one of
+        // them may still bring a job (which wakes this server again).
         s.sleeping = true;
-        void s.link.send(T.PRE_SLEEP).catch(() => {});
+        if (s.grabbing === 0) s.link.post(T.PRE_SLEEP);
+        this.#pumpAll();
         return;
       }
+      s.sleeping = false;
       this.#run(s, reply);
-      this.#pump(s);
+      this.#pumpAll();
     }, () => {
-      s.grabbing = false;
+      s.grabbing--;
+      this.#grabs--;
     });
   }
 
   #onPacket(s: ServerState, reply: Reply): void {
     if (reply.type === T.NOOP) {
       s.sleeping = false;
-      this.#pump(s);
+      this.#pumpAll();
     }
   }
 
@@ -219,40 +353,63 @@ export class GearmanWorker {
       Uint8Array,
     ];
     const handle = latin1(handleBytes);
-    const fn = new TextDecoder().decode(fnBytes);
+    const fn = decoder.decode(fnBytes);
     const ability = this.#abilities.get(fn);
     const link = s.link;
-    const send = (type: number, args: (string | Uint8Array)[]) => {
-      void link.send(type, [handle, ...args]).catch(() => {});
-    };
+    const send = (type: number, args: (string | Uint8Array)[]) => link.post(type, [handle, ...args]);
     if (ability === undefined) {
-      send(T.WORK_FAIL, []);
+      link.post(T.WORK_FAIL, [handle]);
       return;
     }
     this.#active++;
     this.#running.set(fn, (this.#running.get(fn) ?? 0) + 1);
-    const job = new JobContext(fn, handle, new TextDecoder().decode(uniqueBytes), workload, send);
-    Promise.resolve()
-      .then(() => ability.handler(job))
-      .then(
-        (result) => send(T.WORK_COMPLETE, [result === undefined ? new Uint8Array(0) : toBytes(result)]),
-        (err: unknown) => {
-          if (this.#options.exceptions === true) {
-            send(T.WORK_EXCEPTION, [utf8Bytes(err instanceof Error ? err.message : String(err))]);
-          } else {
-            send(T.WORK_FAIL, []);
-          }
-        },
-      )
-      .finally(() => {
-        this.#active--;
-        const left = (this.#running.get(fn) ?? 1) - 1;
-        this.#running.set(fn, left);
-        if (left === 0 && this.#dropLater.delete(fn)) this.#tellAll(T.CANT_DO, [fn]);
-        if (this.#active === 0 && this.#idle !== undefined) this.#idle();
-        for (const other of this.#servers) this.#pump(other);
-      });
+    const job = new JobContext(fn, handle, decoder.decode(uniqueBytes), workload, send);
+    const done = (): void => {
+      this.#active--;
+      const left = (this.#running.get(fn) ?? 1) - 1;
+      this.#running.set(fn, left);
+      if (left === 0 && this.#dropLater.delete(fn)) this.#tellAll(T.CANT_DO, [fn]);
+      if (this.#active === 0 && this.#idle !== undefined) this.#idle();
+      this.#pumpAll();
+    };
+    const complete = (result: Payload | void): void => {
+      let bytes: Uint8Array;
+      try {
+        bytes = result === undefined ? EMPTY : toBytes(result);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      link.post(T.WORK_COMPLETE, [handle, bytes]);
+      done();
+    };
+    const fail = (err: unknown): void => {
+      if (this.#options.exceptions === true) {
+        link.post(T.WORK_EXCEPTION, [handle, utf8Bytes(err instanceof Error ? err.message : String(err))]);
+      } else {
+        link.post(T.WORK_FAIL, [handle]);
+      }
+      done();
+    };
+    // The handler runs in this (promise) turn, not inside packet decoding; a
+    // result that is not a promise is answered at once, without promise hops.
+    let result: ReturnType<JobHandler>;
+    try {
+      result = ability.handler(job);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(complete, fail);
+    } else {
+      complete(result);
+    }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<Payload | void> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
 function toBytes(payload: Payload): Uint8Array {
@@ -267,6 +424,11 @@ function canDo(fn: string, timeoutMs: number): [number, (string | Uint8Array)[]]
 
 /**
  * Creates a worker; register functions, then call `start()`.
+ *
+ * @param options servers (default `127.0.0.1:4730`), concurrency (default 1), client id
+ * @returns a new {@link GearmanWorker}
+ * @throws {InvalidArgumentError} when `concurrency` is not a whole number of
+ *   at least 1, or a server address is malformed
  *
  * @example
  * ```ts

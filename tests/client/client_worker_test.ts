@@ -26,7 +26,8 @@ describe("GearmanClient with GearmanWorker", () => {
       .register("fail", () => {
         throw new Error("no such thing");
       })
-      .register("bytes", (job) => job.workload.map((b) => 255 - b));
+      .register("bytes", (job) => job.workload.map((b) => 255 - b))
+      .register("grüße-ünïcode", (job) => `${job.function}:${job.unique}:${job.text()}`);
     worker.start();
   });
   after(async () => {
@@ -69,6 +70,13 @@ describe("GearmanClient with GearmanWorker", () => {
     const data = Uint8Array.from({ length: 256 }, (_, i) => i);
     const result = await client.submit("bytes", data);
     assert.deepEqual(Array.from(result.data), Array.from(data, (b) => 255 - b));
+    client.close();
+  });
+
+  it("submit() reaches a worker registered under a non-ASCII function name, unique intact", async () => {
+    const client = createClient({ servers });
+    const result = await client.submit("grüße-ünïcode", "ok", { unique: "ключ" });
+    assert.equal(result.text(), "grüße-ünïcode:ключ:ok");
     client.close();
   });
 

@@ -1,5 +1,6 @@
 import { ProtocolError } from "../errors.ts";
-import { latin1 } from "../util/bytes.ts";
+import { latin1, view } from "../util/bytes.ts";
+import { Frame, NO_PIECES, PIECES_FROM } from "./frame.ts";
 import {
   ARG_COUNTS,
   HEADER_SIZE,
@@ -17,6 +18,23 @@ export interface DecoderHandlers {
   onBadPacket(magic: Magic, type: number, problem: string): void;
 }
 
+/**
+ * Handlers that take a packet as a {@link Frame}, argument offsets instead
+ * of one view per argument (the server's hot path).
+ */
+export interface FrameHandlers {
+  onFrame(magic: Magic, type: number, frame: Frame): void;
+  onAdminLine(line: string): void;
+  onBadPacket(magic: Magic, type: number, problem: string): void;
+}
+
+/** Number of NUL bytes in `bytes`, counting up to `most`. */
+function countNuls(bytes: Uint8Array, most: number): number {
+  let n = 0;
+  for (let at = bytes.indexOf(0); at >= 0 && n < most; at = bytes.indexOf(0, at + 1)) n++;
+  return n;
+}
+
 /** Longest admin line accepted before the peer is cut off. */
 export const MAX_ADMIN_LINE = 65536;
 
@@ -27,29 +45,37 @@ const STATE_LINE = 3;
 const STATE_DEAD = 4;
 
 const NO_ARGS: Uint8Array[] = [];
-
+const NO_BYTES = new Uint8Array(0);
 /**
  * Streaming decoder for one connection: binary packets and text admin lines
  * on the same stream (PROTOCOL.md §1-2). A frame that fits in the chunk is
- * parsed as views into it; one that spans chunks is copied once into a
+ * parsed as offsets into it; one that spans chunks is copied once into a
  * buffer of its declared size, allocated only after the header passed its
- * checks.
+ * checks. Handlers get either argument views ({@link DecoderHandlers}) or the
+ * offsets themselves ({@link FrameHandlers}).
  */
 export class Decoder {
-  readonly #handlers: DecoderHandlers;
+  readonly #handlers: DecoderHandlers | undefined;
+  readonly #frameHandlers: FrameHandlers | undefined;
+  readonly #bad: (magic: Magic, type: number, problem: string) => void;
   readonly #maxPacketSize: number;
+  readonly #frame = new Frame();
   #state = STATE_START;
   readonly #header = new Uint8Array(HEADER_SIZE);
-  readonly #headerView = new DataView(this.#header.buffer);
   #filled = 0;
   #magic: Magic = MAGIC_REQ;
   #type = 0;
   #body: Uint8Array = new Uint8Array(0);
+  /** A large split frame kept as the chunks' views (frame handlers only), and its size. */
+  #pieces: Uint8Array[] | undefined = undefined;
+  #size = 0;
   #lineParts: Uint8Array[] = [];
   #lineSize = 0;
 
-  constructor(handlers: DecoderHandlers, maxPacketSize: number) {
-    this.#handlers = handlers;
+  constructor(handlers: DecoderHandlers | FrameHandlers, maxPacketSize: number) {
+    if ("onFrame" in handlers) this.#frameHandlers = handlers;
+    else this.#handlers = handlers;
+    this.#bad = (magic, type, problem) => handlers.onBadPacket(magic, type, problem);
     this.#maxPacketSize = maxPacketSize;
   }
 
@@ -70,7 +96,7 @@ export class Decoder {
             break;
           }
           if (end - off < HEADER_SIZE) {
-            this.#header.set(chunk.subarray(off));
+            this.#header.set(view(chunk, off, end));
             this.#filled = end - off;
             this.#state = STATE_HEADER;
             return;
@@ -78,8 +104,8 @@ export class Decoder {
           const size = this.#readHeader(chunk, off);
           const start = off + HEADER_SIZE;
           if (end - start >= size) {
-            this.#emit(chunk.subarray(start, start + size));
             off = start + size;
+            this.#emit(chunk, start, off, false);
           } else {
             off = this.#beginBody(chunk, start, size);
           }
@@ -87,30 +113,36 @@ export class Decoder {
         }
         case STATE_HEADER: {
           const take = Math.min(HEADER_SIZE - this.#filled, end - off);
-          this.#header.set(chunk.subarray(off, off + take), this.#filled);
+          this.#header.set(view(chunk, off, off + take), this.#filled);
           this.#filled += take;
           off += take;
           if (this.#filled < HEADER_SIZE) return;
           const size = this.#readHeader(this.#header, 0);
           if (end - off >= size) {
             this.#state = STATE_START;
-            this.#emit(chunk.subarray(off, off + size));
             off += size;
+            this.#emit(chunk, off - size, off, false);
           } else {
             off = this.#beginBody(chunk, off, size);
           }
           break;
         }
         case STATE_BODY: {
-          const take = Math.min(this.#body.length - this.#filled, end - off);
-          this.#body.set(chunk.subarray(off, off + take), this.#filled);
+          const pieces = this.#pieces;
+          const take = Math.min(this.#size - this.#filled, end - off);
+          if (pieces !== undefined) pieces.push(view(chunk, off, off + take));
+          else this.#body.set(view(chunk, off, off + take), this.#filled);
           this.#filled += take;
           off += take;
-          if (this.#filled === this.#body.length) {
+          if (this.#filled === this.#size && pieces !== undefined) {
+            this.#pieces = undefined;
+            this.#state = STATE_START;
+            this.#emitPieces(pieces);
+          } else if (this.#filled === this.#size) {
             const body = this.#body;
             this.#body = new Uint8Array(0);
             this.#state = STATE_START;
-            this.#emit(body);
+            this.#emit(body, 0, body.length, true);
           }
           break;
         }
@@ -124,13 +156,13 @@ export class Decoder {
   }
 
   /** Validates the header at `at` and returns the payload size. */
-  #readHeader(bytes: Uint8Array, at: number): number {
-    const view = bytes === this.#header
-      ? this.#headerView
-      : new DataView(bytes.buffer, bytes.byteOffset + at, HEADER_SIZE);
-    const magic = view.getUint32(0);
-    const type = view.getUint32(4);
-    const size = view.getUint32(8);
+  #readHeader(b: Uint8Array, at: number): number {
+    const magic = (((b[at] as number) << 24) | ((b[at + 1] as number) << 16) |
+      ((b[at + 2] as number) << 8) | (b[at + 3] as number)) >>> 0;
+    const type = (((b[at + 4] as number) << 24) | ((b[at + 5] as number) << 16) |
+      ((b[at + 6] as number) << 8) | (b[at + 7] as number)) >>> 0;
+    const size = (((b[at + 8] as number) << 24) | ((b[at + 9] as number) << 16) |
+      ((b[at + 10] as number) << 8) | (b[at + 11] as number)) >>> 0;
     if (magic !== MAGIC_REQ && magic !== MAGIC_RES) {
       this.#state = STATE_DEAD;
       throw new ProtocolError(
@@ -154,42 +186,97 @@ export class Decoder {
   }
 
   #beginBody(chunk: Uint8Array, off: number, size: number): number {
-    this.#body = new Uint8Array(size);
-    this.#body.set(chunk.subarray(off));
+    this.#size = size;
     this.#filled = chunk.length - off;
     this.#state = STATE_BODY;
+    if (size >= PIECES_FROM && this.#frameHandlers !== undefined) {
+      this.#pieces = off < chunk.length ? [view(chunk, off, chunk.length)] : [];
+    } else {
+      this.#body = new Uint8Array(size);
+      this.#body.set(view(chunk, off, chunk.length));
+    }
     return chunk.length;
   }
 
-  /** Splits the payload into the type's argument count, within the payload only. */
-  #emit(payload: Uint8Array): void {
+  /**
+   * Emits a large split frame from its pieces. The arguments before the last
+   * must lie in the first piece; the first pieces are joined until they do
+   * (a copy of a chunk or two at most, in practice never).
+   */
+  #emitPieces(pieces: Uint8Array[]): void {
+    const count = ARG_COUNTS[this.#type] ?? 0;
+    let first = pieces[0] as Uint8Array;
+    let used = 1;
+    while (used < pieces.length && countNuls(first, count - 1) < count - 1) {
+      const next = pieces[used++] as Uint8Array;
+      const joined = new Uint8Array(first.length + next.length);
+      joined.set(first);
+      joined.set(next, first.length);
+      first = joined;
+    }
+    const f = this.#frame;
+    let restSize = 0;
+    for (let i = used; i < pieces.length; i++) restSize += (pieces[i] as Uint8Array).length;
+    f.rest = used < pieces.length ? pieces.slice(used) : NO_PIECES;
+    f.restSize = restSize;
+    this.#emit(first, 0, first.length, false);
+    f.rest = NO_PIECES;
+    f.restSize = 0;
+  }
+
+  /** Splits the payload `buf[start..end)` into the type's argument count, within it only. */
+  #emit(buf: Uint8Array, start: number, end: number, owned: boolean): void {
     const type = this.#type;
     const count = ARG_COUNTS[type] ?? 0;
+    const f = this.#frame;
     if (count === 0) {
-      if (payload.length !== 0) {
-        this.#handlers.onBadPacket(this.#magic, type, "expected no arguments");
+      if (end !== start) {
+        this.#bad(this.#magic, type, "expected no arguments");
         return;
       }
-      this.#handlers.onPacket(this.#magic, type, NO_ARGS);
+    } else {
+      const starts = f.starts;
+      const ends = f.ends;
+      let pos = start;
+      for (let i = 0; i < count - 1; i++) {
+        // Names, uniques and handles are short: scan them here, hand long runs to indexOf.
+        let nul = pos;
+        const near = end - pos > 64 ? pos + 64 : end;
+        while (nul < near && buf[nul] !== 0) nul++;
+        if (nul === near && near < end) {
+          const at = view(buf, near, end).indexOf(0);
+          nul = at < 0 ? end : near + at;
+        }
+        if (nul === end) {
+          this.#bad(this.#magic, type, `expected ${count} arguments, got ${i + 1}`);
+          return;
+        }
+        starts[i] = pos;
+        ends[i] = nul;
+        pos = nul + 1;
+      }
+      starts[count - 1] = pos;
+      ends[count - 1] = end;
+    }
+    f.buf = buf;
+    f.owned = owned;
+    f.count = count;
+    f.start = start;
+    f.end = end;
+    if (this.#frameHandlers !== undefined) {
+      this.#frameHandlers.onFrame(this.#magic, type, f);
+      f.buf = NO_BYTES; // do not pin the chunk
+      return;
+    }
+    const handlers = this.#handlers as DecoderHandlers;
+    if (count === 0) {
+      handlers.onPacket(this.#magic, type, NO_ARGS);
       return;
     }
     const args: Uint8Array[] = new Array(count);
-    let pos = 0;
-    for (let i = 0; i < count - 1; i++) {
-      const nul = payload.indexOf(0, pos);
-      if (nul < 0) {
-        this.#handlers.onBadPacket(
-          this.#magic,
-          type,
-          `expected ${count} arguments, got ${i + 1}`,
-        );
-        return;
-      }
-      args[i] = payload.subarray(pos, nul);
-      pos = nul + 1;
-    }
-    args[count - 1] = payload.subarray(pos);
-    this.#handlers.onPacket(this.#magic, type, args);
+    for (let i = 0; i < count; i++) args[i] = f.arg(i);
+    f.buf = NO_BYTES;
+    handlers.onPacket(this.#magic, type, args);
   }
 
   /** Collects a text line starting at `off`; returns the offset after what was used. */
@@ -216,7 +303,9 @@ export class Decoder {
     }
     this.#state = STATE_START;
     if (text.endsWith("\r")) text = text.slice(0, -1);
-    this.#handlers.onAdminLine(text);
+    this.#handlers === undefined
+      ? (this.#frameHandlers as FrameHandlers).onAdminLine(text)
+      : this.#handlers.onAdminLine(text);
     return nl + 1;
   }
 }

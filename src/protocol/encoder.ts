@@ -1,13 +1,32 @@
 import { HEADER_SIZE, type Magic, MAGIC_REQ, MAGIC_RES } from "./constants.ts";
-import { latin1Bytes } from "../util/bytes.ts";
-
-const EMPTY = new Uint8Array(0);
+import { writeLatin1 } from "../util/bytes.ts";
 
 /** One packet argument: bytes, or a string sent one byte per char. */
 export type Arg = Uint8Array | string;
 
-function toBytes(arg: Arg): Uint8Array {
-  return typeof arg === "string" ? (arg.length === 0 ? EMPTY : latin1Bytes(arg)) : arg;
+/**
+ * Writes a packet header at `buf[at]` with byte stores (no DataView: on V8
+ * and JavaScriptCore, `.buffer` of a small array costs an allocation).
+ */
+export function writeHeader(
+  buf: Uint8Array,
+  at: number,
+  magic: Magic,
+  type: number,
+  size: number,
+): void {
+  buf[at] = 0;
+  buf[at + 1] = 0x52; // R
+  buf[at + 2] = 0x45; // E
+  buf[at + 3] = magic & 0xff; // Q or S
+  buf[at + 4] = type >>> 24;
+  buf[at + 5] = (type >>> 16) & 0xff;
+  buf[at + 6] = (type >>> 8) & 0xff;
+  buf[at + 7] = type & 0xff;
+  buf[at + 8] = size >>> 24;
+  buf[at + 9] = (size >>> 16) & 0xff;
+  buf[at + 10] = (size >>> 8) & 0xff;
+  buf[at + 11] = size & 0xff;
 }
 
 /**
@@ -15,24 +34,21 @@ function toBytes(arg: Arg): Uint8Array {
  * arguments joined by NUL bytes, with none after the last.
  */
 export function encodePacket(magic: Magic, type: number, args: readonly Arg[] = []): Uint8Array {
-  let size = args.length > 0 ? args.length - 1 : 0;
-  const parts: Uint8Array[] = new Array(args.length);
-  for (let i = 0; i < args.length; i++) {
-    const bytes = toBytes(args[i] as Arg);
-    parts[i] = bytes;
-    size += bytes.length;
-  }
+  const n = args.length;
+  let size = n > 0 ? n - 1 : 0;
+  for (let i = 0; i < n; i++) size += (args[i] as Arg).length;
   const out = new Uint8Array(HEADER_SIZE + size);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, magic);
-  view.setUint32(4, type);
-  view.setUint32(8, size);
+  writeHeader(out, 0, magic, type, size);
   let off = HEADER_SIZE;
-  for (let i = 0; i < parts.length; i++) {
+  for (let i = 0; i < n; i++) {
     if (i > 0) off++; // the NUL separator is already zero
-    const part = parts[i] as Uint8Array;
-    out.set(part, off);
-    off += part.length;
+    const arg = args[i] as Arg;
+    if (typeof arg === "string") {
+      off = writeLatin1(out, off, arg);
+    } else {
+      out.set(arg, off);
+      off += arg.length;
+    }
   }
   return out;
 }

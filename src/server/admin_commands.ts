@@ -88,7 +88,7 @@ function answer(c: ServerConnection, command: string, words: string[]): string {
       if ((words[1] ?? "").toLowerCase() !== "job" || words[2] === undefined) {
         return unknown(words[0] ?? "");
       }
-      const job = queue.jobs.get(words[2]);
+      const job = queue.byHandle(words[2]);
       if (job === undefined || job.state === JobState.DONE || job.ignored) {
         return err("UNKNOWN_JOB");
       }

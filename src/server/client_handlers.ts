@@ -1,8 +1,9 @@
 import { PacketType, Priority } from "../protocol/constants.ts";
-import { latin1 } from "../util/bytes.ts";
+import type { Frame } from "../protocol/frame.ts";
+import { latin1At } from "../util/bytes.ts";
 import type { ServerConnection } from "./connection.ts";
 import { JobState } from "./job.ts";
-import { JobQueue } from "./job_queue.ts";
+import { keyOf, payloadOf } from "./payload.ts";
 
 /** Longest unique id accepted (gearmand's GEARMAN_MAX_UNIQUE_SIZE). */
 export const MAX_UNIQUE_SIZE = 64;
@@ -16,57 +17,68 @@ interface SubmitKind {
   readonly layout: "plain" | "epoch" | "reduce";
 }
 
-const SUBMITS: ReadonlyMap<number, SubmitKind> = new Map([
-  [T.SUBMIT_JOB, { priority: Priority.NORMAL, background: false, layout: "plain" }],
-  [T.SUBMIT_JOB_BG, { priority: Priority.NORMAL, background: true, layout: "plain" }],
-  [T.SUBMIT_JOB_HIGH, { priority: Priority.HIGH, background: false, layout: "plain" }],
-  [T.SUBMIT_JOB_HIGH_BG, { priority: Priority.HIGH, background: true, layout: "plain" }],
-  [T.SUBMIT_JOB_LOW, { priority: Priority.LOW, background: false, layout: "plain" }],
-  [T.SUBMIT_JOB_LOW_BG, { priority: Priority.LOW, background: true, layout: "plain" }],
-  [T.SUBMIT_JOB_EPOCH, { priority: Priority.NORMAL, background: true, layout: "epoch" }],
-  [T.SUBMIT_REDUCE_JOB, { priority: Priority.NORMAL, background: false, layout: "reduce" }],
-  [
-    T.SUBMIT_REDUCE_JOB_BACKGROUND,
-    { priority: Priority.NORMAL, background: true, layout: "reduce" },
-  ],
-] as const);
+/** Submit kinds by packet type. */
+const SUBMITS: readonly (SubmitKind | undefined)[] = (() => {
+  const kinds: (SubmitKind | undefined)[] = [];
+  const kind = (
+    type: number,
+    priority: Priority,
+    background: boolean,
+    layout: SubmitKind["layout"],
+  ) => (kinds[type] = { priority, background, layout });
+  kind(T.SUBMIT_JOB, Priority.NORMAL, false, "plain");
+  kind(T.SUBMIT_JOB_BG, Priority.NORMAL, true, "plain");
+  kind(T.SUBMIT_JOB_HIGH, Priority.HIGH, false, "plain");
+  kind(T.SUBMIT_JOB_HIGH_BG, Priority.HIGH, true, "plain");
+  kind(T.SUBMIT_JOB_LOW, Priority.LOW, false, "plain");
+  kind(T.SUBMIT_JOB_LOW_BG, Priority.LOW, true, "plain");
+  kind(T.SUBMIT_JOB_EPOCH, Priority.NORMAL, true, "epoch");
+  kind(T.SUBMIT_REDUCE_JOB, Priority.NORMAL, false, "reduce");
+  kind(T.SUBMIT_REDUCE_JOB_BACKGROUND, Priority.NORMAL, true, "reduce");
+  for (let t = 0; t <= T.STATUS_RES_UNIQUE; t++) kinds[t] ??= undefined;
+  return kinds;
+})();
 
 /** Handles the packets a client sends; returns false for any other type. */
-export function handleClientPacket(c: ServerConnection, type: number, args: Uint8Array[]): boolean {
-  const submit = SUBMITS.get(type);
+export function handleClientPacket(c: ServerConnection, type: number, f: Frame): boolean {
+  const submit = SUBMITS[type];
   if (submit !== undefined) {
-    handleSubmit(c, submit, args);
+    handleSubmit(c, submit, f);
     return true;
   }
   switch (type) {
     case T.GET_STATUS:
-      handleGetStatus(c, args[0] as Uint8Array);
+      handleGetStatus(c, f);
       return true;
     case T.GET_STATUS_UNIQUE:
-      handleGetStatusUnique(c, args[0] as Uint8Array);
+      handleGetStatusUnique(c, f.arg(0));
       return true;
     case T.OPTION_REQ:
-      handleOption(c, args[0] as Uint8Array);
+      handleOption(c, f.arg(0));
       return true;
     case T.ECHO_REQ:
-      c.replyPacket(T.ECHO_RES, [args[0] as Uint8Array]);
+      c.replyPacket(T.ECHO_RES, [f.arg(0)]);
       return true;
     default:
       return false;
   }
 }
 
-function handleSubmit(c: ServerConnection, kind: SubmitKind, args: Uint8Array[]): void {
-  const uniqueBytes = args[1] as Uint8Array;
-  if (uniqueBytes.length > MAX_UNIQUE_SIZE) {
+function handleSubmit(c: ServerConnection, kind: SubmitKind, f: Frame): void {
+  const starts = f.starts;
+  const ends = f.ends;
+  if (f.size(1) > MAX_UNIQUE_SIZE) {
     c.sendError("ARGUMENT_TOO_LARGE", "Unique value too large");
     return;
   }
   const core = c.core;
-  const data = args[args.length - 1] as Uint8Array;
-  const unique = latin1(uniqueBytes);
-  const fn = core.queue.fn(latin1(args[0] as Uint8Array));
-  const key = JobQueue.keyOf(unique, data);
+  const queue = core.queue;
+  const buf = f.buf;
+  const last = f.count - 1;
+  const unique = latin1At(buf, starts[1] as number, ends[1] as number);
+  const fn = queue.fns.getAt(buf, starts[0] as number, ends[0] as number);
+  // The key of "-" is the payload: only then is the payload needed before the job exists.
+  const key = unique === "-" ? keyOf(unique, f.arg(last)) : keyOf(unique, "");
   const existing = key === undefined ? undefined : fn.byKey.get(key);
   if (existing !== undefined && existing.state !== JobState.DONE) {
     // Coalesce: the first submitter's payload and priority stand (PROTOCOL.md §5.2).
@@ -76,42 +88,46 @@ function handleSubmit(c: ServerConnection, kind: SubmitKind, args: Uint8Array[])
       core.acknowledgeBackground(existing, c);
     } else {
       core.attach(existing, c);
-      c.replyPacket(T.JOB_CREATED, [existing.handle]);
+      c.sendHandle(T.JOB_CREATED, existing, true);
     }
     return;
   }
-  if (core.queue.isFull(fn, kind.priority)) {
+  if (queue.isFull(fn, kind.priority)) {
     c.sendError("QUEUE_ERROR", "Job queue is full");
     return;
   }
   let when = 0;
   let reducer = "";
   if (kind.layout === "epoch") {
-    const seconds = Number.parseInt(latin1(args[2] as Uint8Array), 10);
+    const seconds = Number.parseInt(latin1At(buf, starts[2] as number, ends[2] as number), 10);
     when = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
   } else if (kind.layout === "reduce") {
-    reducer = latin1(args[2] as Uint8Array);
+    reducer = latin1At(buf, starts[2] as number, ends[2] as number);
   }
   // A background job waits, not runnable, until its row is committed (Core.committed).
   const pending = kind.background && core.journal !== undefined;
-  const job = core.queue.create(fn, key, {
+  const job = queue.create(
+    fn,
+    key,
     unique,
-    data: data.slice(),
+    payloadOf(f),
     reducer,
-    priority: kind.priority,
-    background: kind.background,
+    kind.priority,
+    kind.background,
     when,
-  }, pending);
+    pending,
+  );
   if (kind.background) {
     core.acknowledgeBackground(job, c);
   } else {
     core.attach(job, c);
-    c.replyPacket(T.JOB_CREATED, [job.handle]);
+    c.sendHandle(T.JOB_CREATED, job, true);
   }
 }
 
-function handleGetStatus(c: ServerConnection, handleBytes: Uint8Array): void {
-  const job = c.core.queue.jobs.get(latin1(handleBytes));
+function handleGetStatus(c: ServerConnection, f: Frame): void {
+  const handleBytes = f.arg(0);
+  const job = c.core.queue.byHandleAt(f.buf, f.starts[0] as number, f.ends[0] as number);
   if (job === undefined) {
     c.replyPacket(T.STATUS_RES, [handleBytes, "0", "0", "0", "0"]);
     return;
@@ -121,7 +137,7 @@ function handleGetStatus(c: ServerConnection, handleBytes: Uint8Array): void {
 }
 
 function handleGetStatusUnique(c: ServerConnection, uniqueBytes: Uint8Array): void {
-  const job = c.core.queue.findByUnique(latin1(uniqueBytes));
+  const job = c.core.queue.findByUnique(latin1At(uniqueBytes, 0, uniqueBytes.length));
   if (job === undefined) {
     c.replyPacket(T.STATUS_RES_UNIQUE, [uniqueBytes, "0", "0", "0", "0", "0"]);
     return;
@@ -137,7 +153,7 @@ function handleGetStatusUnique(c: ServerConnection, uniqueBytes: Uint8Array): vo
 }
 
 function handleOption(c: ServerConnection, name: Uint8Array): void {
-  if (latin1(name).toLowerCase() === "exceptions") {
+  if (latin1At(name, 0, name.length).toLowerCase() === "exceptions") {
     c.exceptions = true;
     c.replyPacket(T.OPTION_RES, [name]);
   } else {

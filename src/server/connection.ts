@@ -1,32 +1,25 @@
 import type { Conn } from "../net/net.ts";
 import { ProtocolError } from "../errors.ts";
 import { type Magic, MAGIC_RES, PACKET_NAMES, PacketType } from "../protocol/constants.ts";
-import { Decoder, type DecoderHandlers } from "../protocol/decoder.ts";
+import { Decoder, type FrameHandlers } from "../protocol/decoder.ts";
+import type { Frame } from "../protocol/frame.ts";
 import { type Arg, encodeResponse } from "../protocol/encoder.ts";
-import { concatBytes, latin1Bytes } from "../util/bytes.ts";
-import { Fifo } from "../util/fifo.ts";
+import { latin1Bytes, writeLatin1 } from "../util/bytes.ts";
 import { runAdminCommand } from "./admin_commands.ts";
 import { handleClientPacket } from "./client_handlers.ts";
 import type { Core } from "./core.ts";
 import { SleepState } from "./dispatcher.ts";
-import { type FunctionEntry, type Job, ReplySlot } from "./job.ts";
+import type { FunctionEntry, Job } from "./job.ts";
+import { INLINE_LIMIT, Output } from "./output.ts";
 import { handleWorkerPacket, releaseWorker } from "./worker_handlers.ts";
-
-/** Writes smaller than this are copied into one buffer per flush. */
-const COALESCE_LIMIT = 65536;
-/** Queued output above this is flushed at once instead of at the end of the turn. */
-const FLUSH_THRESHOLD = 262144;
-
-const NOOP = encodeResponse(PacketType.NOOP);
 
 /**
  * One peer of the server: its decoder, its coalesced output, and what it is
  * as a client (jobs it waits on) and as a worker (abilities, jobs it holds).
  * Roles are not declared in Gearman; any connection may be both.
  */
-export class ServerConnection implements DecoderHandlers {
+export class ServerConnection extends Output implements FrameHandlers {
   readonly id: number;
-  readonly conn: Conn;
   readonly core: Core;
   readonly #decoder: Decoder;
   /** Set by SET_CLIENT_ID; shown by `workers`. */
@@ -42,21 +35,18 @@ export class ServerConnection implements DecoderHandlers {
   /** Round-robin position in `abilities` for the next grab. */
   rr = 0;
   sleep: SleepState = SleepState.AWAKE;
-  /** Jobs this worker is running. */
-  readonly held = new Set<Job>();
-  /** Foreground jobs this client waits on. */
-  readonly waiting = new Set<Job>();
-  closed = false;
-  #out: Uint8Array[] = [];
-  #outSize = 0;
-  #scheduled = false;
-  /** Replies queued behind a {@link ReplySlot} not filled yet, in request order. */
-  #held: Fifo<Uint8Array | ReplySlot> | undefined = undefined;
-  readonly #flushLater = (): void => this.flush();
+  /** Jobs this worker is running, in no order; each knows its index (`heldAt`). */
+  readonly held: Job[] = [];
+  /**
+   * Foreground jobs this client waits on, once per attach. Jobs that ended
+   * stay until the list is compacted (a Set would allocate on every delete).
+   */
+  #waiting: Job[] = [];
+  #waitingLive = 0;
 
   constructor(id: number, conn: Conn, core: Core) {
+    super(conn, core.slab);
     this.id = id;
-    this.conn = conn;
     this.core = core;
     this.#decoder = new Decoder(this, core.settings.maxPacketSize);
   }
@@ -77,13 +67,13 @@ export class ServerConnection implements DecoderHandlers {
     }
   }
 
-  onPacket(magic: Magic, type: number, args: Uint8Array[]): void {
+  onFrame(magic: Magic, type: number, frame: Frame): void {
     if (magic === MAGIC_RES) {
       this.sendError("INVALID_MAGIC", "Request magic expected");
       return;
     }
-    if (handleClientPacket(this, type, args)) return;
-    if (handleWorkerPacket(this, type, args)) return;
+    if (handleClientPacket(this, type, frame)) return;
+    if (handleWorkerPacket(this, type, frame)) return;
     this.core.logger.debug(`${this.ip}: unexpected ${PACKET_NAMES[type]}`);
     this.sendError("INVALID_COMMAND", "Command not expected");
   }
@@ -97,56 +87,86 @@ export class ServerConnection implements DecoderHandlers {
     this.sendError("INVALID_PACKET", `${PACKET_NAMES[type]}: ${problem}`);
   }
 
-  /** Queues a packet; everything queued in one turn goes out in one write. */
-  send(bytes: Uint8Array): void {
-    if (this.closed) return;
-    this.#out.push(bytes);
-    this.#outSize += bytes.length;
-    if (this.#outSize >= FLUSH_THRESHOLD) {
-      this.flush();
-    } else if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(this.#flushLater);
-    }
-  }
-
   /** Queues an asynchronous packet (NOOP, WORK_*, JOB_ASSIGN): never held back. */
   sendPacket(type: number, args: readonly Arg[] = []): void {
     this.send(encodeResponse(type, args));
-  }
-
-  /**
-   * Queues the reply to a request (SUBMIT, GET_STATUS, ECHO, OPTION, admin
-   * lines, ERROR). Replies leave in request order (PROTOCOL.md §3), so one
-   * that follows a reserved slot waits until the slot is filled.
-   */
-  reply(bytes: Uint8Array): void {
-    const held = this.#held;
-    if (held === undefined || held.length === 0) this.send(bytes);
-    else held.push(bytes);
   }
 
   replyPacket(type: number, args: readonly Arg[] = []): void {
     this.reply(encodeResponse(type, args));
   }
 
-  /** Holds the next place in the reply order for bytes known later (see {@link fill}). */
-  reserve(): ReplySlot {
-    const slot = new ReplySlot(this);
-    (this.#held ??= new Fifo()).push(slot);
-    return slot;
+  /** Queues a packet whose one argument is the job's handle (JOB_CREATED, WORK_FAIL). */
+  sendHandle(type: number, job: Job, reply = false): void {
+    const custom = job.customHandle;
+    if (custom !== undefined) {
+      const at = this.startPacket(type, custom.length, reply);
+      writeLatin1(this.out, at, custom);
+      return;
+    }
+    const handles = this.core.queue.handles;
+    const at = this.startPacket(type, handles.length(job.seq), reply);
+    handles.write(this.out, at, job.seq);
   }
 
-  /** Gives a reserved slot its bytes and sends every reply that no longer waits. */
-  fill(slot: ReplySlot, bytes: Uint8Array): void {
-    slot.bytes = bytes;
-    const held = this.#held;
-    if (held === undefined) return;
-    for (let head = held.peek(); head !== undefined; head = held.peek()) {
-      if (!(head instanceof ReplySlot)) this.send(head);
-      else if (head.bytes !== undefined) this.send(head.bytes);
-      else return;
-      held.shift();
+  /**
+   * Queues JOB_ASSIGN, JOB_ASSIGN_UNIQ or JOB_ASSIGN_ALL for a job: handle,
+   * function, then (per type) unique and reducer, then the payload.
+   */
+  sendAssign(type: number, job: Job): void {
+    const custom = job.customHandle;
+    const handles = this.core.queue.handles;
+    const handleLen = custom === undefined ? handles.length(job.seq) : custom.length;
+    const name = job.fn.nameBytes;
+    const unique = type === PacketType.JOB_ASSIGN ? undefined : job.unique;
+    const reducer = type === PacketType.JOB_ASSIGN_ALL ? job.reducer : undefined;
+    const payload = job.payload;
+    // Large payloads go out as they are, after the rest written into the slab.
+    const inline = typeof payload === "string" ||
+      (payload instanceof Uint8Array && payload.length <= INLINE_LIMIT);
+    let head = handleLen + 1 + name.length + 1 + (inline ? payload.length : 0);
+    if (unique !== undefined) head += unique.length + 1;
+    if (reducer !== undefined) head += reducer.length + 1;
+    if (head > INLINE_LIMIT) {
+      // A long handle, unique or reducer: the plain encoder copes with any size.
+      const args: Arg[] = [job.handle, name];
+      if (unique !== undefined) args.push(unique);
+      if (reducer !== undefined) args.push(reducer);
+      args.push(job.data);
+      this.sendPacket(type, args);
+      return;
+    }
+    let at = this.startPacket(type, head, false, inline ? undefined : payload);
+    const out = this.out;
+    at = custom === undefined ? handles.write(out, at, job.seq) : writeLatin1(out, at, custom);
+    out[at++] = 0;
+    for (let i = 0; i < name.length; i++) out[at + i] = name[i] as number;
+    at += name.length;
+    out[at++] = 0;
+    if (unique !== undefined) {
+      at = writeLatin1(out, at, unique);
+      out[at++] = 0;
+    }
+    if (reducer !== undefined) {
+      at = writeLatin1(out, at, reducer);
+      out[at++] = 0;
+    }
+    if (typeof payload === "string") writeLatin1(out, at, payload);
+    else if (inline) out.set(payload as Uint8Array, at);
+  }
+
+  /** Queues a packet with the payload of a received frame, as it came (WORK_* to clients). */
+  forward(type: number, frame: Frame): void {
+    const { buf, start, end, rest } = frame;
+    const size = end - start;
+    if (rest.length > 0) {
+      this.startPacket(type, 0, false, [buf.subarray(start, end), ...rest]);
+    } else if (size > INLINE_LIMIT) {
+      this.startPacket(type, 0, false, buf.subarray(start, end));
+    } else {
+      const at = this.startPacket(type, size);
+      const out = this.out;
+      for (let i = 0; i < size; i++) out[at + i] = buf[start + i] as number;
     }
   }
 
@@ -160,23 +180,49 @@ export class ServerConnection implements DecoderHandlers {
   }
 
   sendNoop(): void {
-    this.send(NOOP);
+    this.startPacket(PacketType.NOOP, 0);
   }
 
-  flush(): void {
-    this.#scheduled = false;
-    if (this.#out.length === 0 || this.closed) return;
-    const out = this.#out;
-    const size = this.#outSize;
-    this.#out = [];
-    this.#outSize = 0;
-    if (out.length === 1) {
-      this.conn.write(out[0] as Uint8Array);
-    } else if (size <= COALESCE_LIMIT) {
-      this.conn.write(concatBytes(out, size));
-    } else {
-      for (const bytes of out) this.conn.write(bytes);
+  /** This worker runs the job now. */
+  hold(job: Job): void {
+    job.heldAt = this.held.length;
+    this.held.push(job);
+  }
+
+  /** This worker no longer runs the job. */
+  unhold(job: Job): void {
+    const held = this.held;
+    const at = job.heldAt;
+    if (held[at] !== job) return;
+    const last = held.pop() as Job;
+    if (last !== job) {
+      held[at] = last;
+      last.heldAt = at;
     }
+    job.heldAt = -1;
+  }
+
+  /** This client waits on the job (once per attach). */
+  wait(job: Job): void {
+    const waiting = this.#waiting;
+    waiting.push(job);
+    this.#waitingLive++;
+    if (waiting.length >= 64 && waiting.length > 2 * this.#waitingLive) {
+      this.#waiting = waiting.filter((j) => j.clients !== undefined && j.clients.includes(this));
+    }
+  }
+
+  /** One attach of this client to a job is over (the job ended or was cancelled). */
+  unwait(): void {
+    this.#waitingLive--;
+  }
+
+  /** Takes the list of jobs this client waits on; ended ones may be among them. */
+  takeWaiting(): Job[] {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    this.#waitingLive = 0;
+    return waiting;
   }
 
   /** Flushes pending output and closes the connection. */
@@ -191,8 +237,7 @@ export class ServerConnection implements DecoderHandlers {
     if (this.closed) return;
     this.closed = true;
     this.#decoder.stop();
-    this.#out = [];
-    this.#held = undefined;
+    this.discard();
     releaseWorker(this);
     this.core.detach(this);
   }

@@ -2,6 +2,7 @@ import type { Logger } from "../log.ts";
 import { PacketType } from "../protocol/constants.ts";
 import { encodeResponse } from "../protocol/encoder.ts";
 import type { CommitListener, GroupCommit } from "../store/group_commit.ts";
+import { Slab } from "../util/slab.ts";
 import type { ServerConnection } from "./connection.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { type Job, JobState, Persisted, type ReplySlot } from "./job.ts";
@@ -28,6 +29,8 @@ export class Core implements CommitListener<Job> {
   readonly dispatcher: Dispatcher;
   readonly queue: JobQueue;
   readonly connections = new Set<ServerConnection>();
+  /** Where every connection's output is written (see {@link Slab}). */
+  readonly slab = new Slab();
   /** Set by the server: what admin `shutdown` does. */
   onShutdownRequest: (graceful: boolean) => void = () => {};
   /** Set by the server while draining: called when the last job ends. */
@@ -60,7 +63,7 @@ export class Core implements CommitListener<Job> {
   acknowledgeBackground(job: Job, client: ServerConnection): void {
     const journal = this.journal;
     if (journal === undefined || job.persisted === Persisted.YES) {
-      client.replyPacket(PacketType.JOB_CREATED, [job.handle]);
+      client.sendHandle(PacketType.JOB_CREATED, job, true);
       return;
     }
     const slot = client.reserve();
@@ -112,8 +115,9 @@ export class Core implements CommitListener<Job> {
 
   /** Attaches a foreground client to a job. */
   attach(job: Job, client: ServerConnection): void {
-    (job.clients ??= []).push(client);
-    client.waiting.add(job);
+    if (job.clients === undefined) job.clients = [client];
+    else job.clients.push(client);
+    client.wait(job);
   }
 
   /** Sends one encoded packet to every client waiting on the job. */
@@ -133,11 +137,11 @@ export class Core implements CommitListener<Job> {
         const wantsIt = failPacket === undefined || client.exceptions || this.settings.exceptions;
         const out = wantsIt ? packet : failPacket;
         if (out !== undefined) client.send(out);
-        client.waiting.delete(job);
+        client.unwait();
       }
       job.clients = undefined;
     }
-    job.worker?.held.delete(job);
+    job.worker?.unhold(job);
     this.queue.finish(job);
     if (this.onIdle !== undefined && this.queue.jobs.size === 0) this.onIdle();
   }
@@ -152,7 +156,7 @@ export class Core implements CommitListener<Job> {
    * tail of its queue, or dropped with WORK_FAIL once `-j` attempts are used up.
    */
   requeue(job: Job): void {
-    job.worker?.held.delete(job);
+    job.worker?.unhold(job);
     if (job.timer !== undefined) {
       clearTimeout(job.timer);
       job.timer = undefined;
@@ -172,21 +176,21 @@ export class Core implements CommitListener<Job> {
 
   /** A foreground client went away: jobs nobody wants any more will not run. */
   detach(client: ServerConnection): void {
-    for (const job of client.waiting) {
+    for (const job of client.takeWaiting()) {
       const clients = job.clients;
-      if (clients === undefined) continue;
+      if (clients === undefined) continue; // ended already
       const at = clients.indexOf(client);
-      if (at >= 0) clients.splice(at, 1);
+      if (at < 0) continue;
+      clients.splice(at, 1);
       if (!job.wanted) job.ignored = true;
     }
-    client.waiting.clear();
   }
 
   /** Admin `cancel job`: clients get WORK_FAIL and the job will not run. */
   cancel(job: Job): void {
     this.notify(job, encodeResponse(PacketType.WORK_FAIL, [job.handle]));
     if (job.clients !== undefined) {
-      for (const client of job.clients) client.waiting.delete(job);
+      for (const client of job.clients) client.unwait();
       job.clients = undefined;
     }
     job.background = false;

@@ -1,8 +1,10 @@
 import { Fifo } from "../util/fifo.ts";
 import { latin1Bytes } from "../util/bytes.ts";
+import { type Payload, payloadBytes } from "./payload.ts";
 import type { Priority } from "../protocol/constants.ts";
 import type { ServerConnection } from "./connection.ts";
 import type { Sleeper } from "./dispatcher.ts";
+import type { Handles } from "./handles.ts";
 
 /**
  * A job's life: waiting in a queue or for its run-at time, held by a worker,
@@ -29,64 +31,178 @@ export class ReplySlot {
   }
 }
 
-/** One unit of work. Strings are latin1 (one char per byte) so any bytes round-trip. */
+/** What few jobs need: kept apart so that a queued plain job stays small. */
+class JobExtra {
+  /** A handle that is not `<prefix>:<seq>` (replayed from a store written under another prefix). */
+  handle: string | undefined = undefined;
+  reducer = "";
+  when = 0;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  numerator = "0";
+  denominator = "0";
+  waiters: ReplySlot | undefined = undefined;
+}
+
+// Layout of Job.#bits.
+const STATE = 0x7;
+const PRIORITY_SHIFT = 3;
+const PRIORITY = 0x3 << PRIORITY_SHIFT;
+const PERSISTED_SHIFT = 5;
+const PERSISTED = 0x3 << PERSISTED_SHIFT;
+const BACKGROUND = 1 << 7;
+const IGNORED = 1 << 8;
+
+/**
+ * One unit of work. Strings are latin1 (one char per byte) so any bytes
+ * round-trip. A million of these may wait in memory, so a job is one small
+ * object: its handle is its counter (see {@link Handles}), its flags share
+ * one number, a small payload is a string, and rarely used fields live in
+ * an extra object made on first use.
+ */
 export class Job {
-  readonly handle: string;
   /** The counter value in the handle: creation order, and the store's row key. */
   readonly seq: number;
   readonly fn: FunctionEntry;
   readonly unique: string;
-  /** Coalescing key within the function; undefined when the job never coalesces. */
-  readonly key: string | undefined;
-  readonly data: Uint8Array;
-  readonly reducer: string;
-  readonly priority: Priority;
-  /** Run-at time in epoch milliseconds; 0 = now. */
-  readonly when: number;
+  /** The payload (see {@link Payload}). */
+  readonly payload: Payload;
   /** Foreground clients waiting for the result, in attach order. */
   clients: ServerConnection[] | undefined = undefined;
-  /** True while a background submit wants this job run. */
-  background: boolean;
   worker: ServerConnection | undefined = undefined;
-  state: JobState = JobState.QUEUED;
-  /** No one wants the result any more: drop instead of running. */
-  ignored = false;
+  /** Index in the worker's `held` list while it runs. */
+  heldAt = -1;
   retries = 0;
-  numerator = "0";
-  denominator = "0";
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  /** Its row in the store. */
-  persisted: Persisted = Persisted.NO;
-  /** Background submitters whose JOB_CREATED waits for the row's commit. */
-  waiters: ReplySlot | undefined = undefined;
+  #bits: number;
+  #extra: JobExtra | undefined = undefined;
 
   constructor(
-    handle: string,
     seq: number,
     fn: FunctionEntry,
     unique: string,
-    key: string | undefined,
-    data: Uint8Array,
+    payload: Payload,
     reducer: string,
     priority: Priority,
     background: boolean,
     when: number,
   ) {
-    this.handle = handle;
     this.seq = seq;
     this.fn = fn;
     this.unique = unique;
-    this.key = key;
-    this.data = data;
-    this.reducer = reducer;
-    this.priority = priority;
-    this.background = background;
-    this.when = when;
+    this.payload = payload;
+    this.#bits = (priority << PRIORITY_SHIFT) | (background ? BACKGROUND : 0);
+    if (reducer.length > 0) this.#more().reducer = reducer;
+    if (when !== 0) this.#more().when = when;
+  }
+
+  /** The job handle, `<prefix>:<seq>` unless replayed under another prefix. */
+  get handle(): string {
+    return this.#extra?.handle ?? this.fn.handles.format(this.seq);
+  }
+
+  /** A handle other than `<prefix>:<seq>`, if the job has one. */
+  get customHandle(): string | undefined {
+    return this.#extra?.handle;
+  }
+
+  set customHandle(handle: string | undefined) {
+    if (handle !== undefined || this.#extra !== undefined) this.#more().handle = handle;
+  }
+
+  /** The payload as bytes (a new array unless it is kept as one). */
+  get data(): Uint8Array {
+    return payloadBytes(this.payload);
+  }
+
+  get reducer(): string {
+    return this.#extra?.reducer ?? "";
+  }
+
+  /** Run-at time in epoch milliseconds; 0 = now. */
+  get when(): number {
+    return this.#extra?.when ?? 0;
+  }
+
+  get priority(): Priority {
+    return ((this.#bits & PRIORITY) >> PRIORITY_SHIFT) as Priority;
+  }
+
+  get state(): JobState {
+    return (this.#bits & STATE) as JobState;
+  }
+
+  set state(state: JobState) {
+    this.#bits = (this.#bits & ~STATE) | state;
+  }
+
+  /** Its row in the store. */
+  get persisted(): Persisted {
+    return ((this.#bits & PERSISTED) >> PERSISTED_SHIFT) as Persisted;
+  }
+
+  set persisted(p: Persisted) {
+    this.#bits = (this.#bits & ~PERSISTED) | (p << PERSISTED_SHIFT);
+  }
+
+  /** True while a background submit wants this job run. */
+  get background(): boolean {
+    return (this.#bits & BACKGROUND) !== 0;
+  }
+
+  set background(on: boolean) {
+    this.#bits = on ? this.#bits | BACKGROUND : this.#bits & ~BACKGROUND;
+  }
+
+  /** No one wants the result any more: drop instead of running. */
+  get ignored(): boolean {
+    return (this.#bits & IGNORED) !== 0;
+  }
+
+  set ignored(on: boolean) {
+    this.#bits = on ? this.#bits | IGNORED : this.#bits & ~IGNORED;
+  }
+
+  /** Worker timeout timer (CAN_DO_TIMEOUT). */
+  get timer(): ReturnType<typeof setTimeout> | undefined {
+    return this.#extra?.timer;
+  }
+
+  set timer(timer: ReturnType<typeof setTimeout> | undefined) {
+    if (timer !== undefined || this.#extra !== undefined) this.#more().timer = timer;
+  }
+
+  /** WORK_STATUS progress, as the worker sent it. */
+  get numerator(): string {
+    return this.#extra?.numerator ?? "0";
+  }
+
+  set numerator(n: string) {
+    if (n !== "0" || this.#extra !== undefined) this.#more().numerator = n;
+  }
+
+  get denominator(): string {
+    return this.#extra?.denominator ?? "0";
+  }
+
+  set denominator(n: string) {
+    if (n !== "0" || this.#extra !== undefined) this.#more().denominator = n;
+  }
+
+  /** Background submitters whose JOB_CREATED waits for the row's commit. */
+  get waiters(): ReplySlot | undefined {
+    return this.#extra?.waiters;
+  }
+
+  set waiters(slot: ReplySlot | undefined) {
+    if (slot !== undefined || this.#extra !== undefined) this.#more().waiters = slot;
   }
 
   /** True while someone is waiting for or wants the job. */
   get wanted(): boolean {
     return this.background || (this.clients !== undefined && this.clients.length > 0);
+  }
+
+  #more(): JobExtra {
+    return (this.#extra ??= new JobExtra());
   }
 }
 
@@ -94,6 +210,10 @@ export class Job {
 export class FunctionEntry {
   readonly name: string;
   readonly nameBytes: Uint8Array;
+  /** How this server writes and reads job handles. */
+  readonly handles: Handles;
+  /** The next entry whose name has the same hash (JobQueue's lookup by bytes). */
+  nextSameHash: FunctionEntry | undefined = undefined;
   /** Runnable jobs at high, normal and low priority. */
   readonly queues: readonly [Fifo<Job>, Fifo<Job>, Fifo<Job>] = [
     new Fifo(),
@@ -118,9 +238,10 @@ export class FunctionEntry {
   /** Pending re-check of late wakers. */
   wakeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
-  constructor(name: string) {
+  constructor(name: string, handles: Handles) {
     this.name = name;
     this.nameBytes = latin1Bytes(name);
+    this.handles = handles;
   }
 
   /** Runnable jobs in the queues (including cancelled ones not reaped yet). */

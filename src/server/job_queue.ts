@@ -1,18 +1,11 @@
-import { Priority } from "../protocol/constants.ts";
-import { latin1 } from "../util/bytes.ts";
+import type { Priority } from "../protocol/constants.ts";
+import { latin1, latin1At } from "../util/bytes.ts";
 import type { StoredJob } from "../store/store.ts";
-import { FunctionEntry, Job, JobState, Persisted } from "./job.ts";
-
-/** What a submit asks for; strings are latin1. */
-export interface JobRequest {
-  readonly unique: string;
-  readonly data: Uint8Array;
-  readonly reducer: string;
-  readonly priority: Priority;
-  readonly background: boolean;
-  /** Run-at time in epoch milliseconds; 0 = now. */
-  readonly when: number;
-}
+import { Functions } from "./functions.ts";
+import { Handles } from "./handles.ts";
+import { type FunctionEntry, Job, JobState, Persisted } from "./job.ts";
+import { keyOf, type Payload, SMALL_PAYLOAD } from "./payload.ts";
+import { JobTable } from "./job_table.ts";
 
 /**
  * The server's jobs: functions with their per-priority FIFOs, the handle and
@@ -20,11 +13,17 @@ export interface JobRequest {
  * operation on the hot path is O(1) in the number of jobs.
  */
 export class JobQueue {
-  readonly functions = new Map<string, FunctionEntry>();
-  /** Every live job by handle. */
-  readonly jobs = new Map<string, Job>();
-  readonly #prefix: string;
+  /** Every live job by its handle's counter. */
+  readonly jobs = new JobTable();
+  /** How handles are written and parsed. */
+  readonly handles: Handles;
+  /** The functions, also found by the bytes of their names. */
+  readonly fns: Functions;
+  /** Jobs whose handle is not `<prefix>:<seq>` (replayed under another prefix), by handle. */
+  #odd: Map<string, Job> | undefined;
   #counter = 0;
+  /** Index in the abilities of the job {@link take} returned last. */
+  takenIndex = 0;
   /** Epoch jobs not yet due, ordered by run-at time. */
   #delayed: Job[] = [];
   #delayTimer: ReturnType<typeof setTimeout> | undefined;
@@ -43,7 +42,8 @@ export class JobQueue {
     onRunnable: (fn: FunctionEntry) => void,
     onForget: (job: Job) => void = () => {},
   ) {
-    this.#prefix = prefix;
+    this.handles = new Handles(prefix);
+    this.fns = new Functions(this.handles);
     this.#now = now;
     this.#onRunnable = onRunnable;
     this.#onForget = onForget;
@@ -54,24 +54,34 @@ export class JobQueue {
     return this.#counter;
   }
 
-  /** The entry for a function, created on first use. */
-  fn(name: string): FunctionEntry {
-    let entry = this.functions.get(name);
-    if (entry === undefined) {
-      entry = new FunctionEntry(name);
-      this.functions.set(name, entry);
-    }
-    return entry;
+  /** Every function by (latin1) name, in creation order. */
+  get functions(): ReadonlyMap<string, FunctionEntry> {
+    return this.fns.byName;
   }
 
-  /**
-   * The coalescing key of a submit (PROTOCOL.md §5.2): none for an empty
-   * unique, the payload for `-`, else the unique itself.
-   */
-  static keyOf(unique: string, data: Uint8Array): string | undefined {
-    if (unique.length === 0) return undefined;
-    if (unique === "-") return data.length === 0 ? undefined : "-\0" + latin1(data);
-    return unique;
+  /** The entry for a function, created on first use. */
+  fn(name: string): FunctionEntry {
+    return this.fns.get(name);
+  }
+
+  /** The live job with this handle. */
+  byHandle(handle: string): Job | undefined {
+    const seq = this.handles.parseText(handle);
+    if (seq >= 0) {
+      const job = this.jobs.get(seq);
+      if (job !== undefined && job.customHandle === undefined) return job;
+    }
+    return this.#odd?.get(handle);
+  }
+
+  /** The live job whose handle is `buf[start..end)`. */
+  byHandleAt(buf: Uint8Array, start: number, end: number): Job | undefined {
+    const seq = this.handles.parse(buf, start, end);
+    if (seq >= 0) {
+      const job = this.jobs.get(seq);
+      if (job !== undefined && job.customHandle === undefined) return job;
+    }
+    return this.#odd === undefined ? undefined : this.#odd.get(latin1At(buf, start, end));
   }
 
   /** True when a new job at `priority` would exceed the function's `maxqueue`. */
@@ -81,24 +91,24 @@ export class JobQueue {
   }
 
   /**
-   * Creates a job and indexes it. `data` must be owned by the job. It is
-   * queued now, or, when `pending`, left PENDING until {@link release}.
+   * Creates a job and indexes it under `key` (see `keyOf`). `payload`
+   * must be owned by the job (see `payloadOf`). The job is queued now,
+   * or, when `pending`, left PENDING until {@link release}.
    */
-  create(fn: FunctionEntry, key: string | undefined, req: JobRequest, pending = false): Job {
+  create(
+    fn: FunctionEntry,
+    key: string | undefined,
+    unique: string,
+    payload: Payload,
+    reducer: string,
+    priority: Priority,
+    background: boolean,
+    when: number,
+    pending = false,
+  ): Job {
     const seq = ++this.#counter;
-    const job = new Job(
-      `${this.#prefix}:${seq}`,
-      seq,
-      fn,
-      req.unique,
-      key,
-      req.data,
-      req.reducer,
-      req.priority,
-      req.background,
-      req.when,
-    );
-    this.jobs.set(job.handle, job);
+    const job = new Job(seq, fn, unique, payload, reducer, priority, background, when);
+    this.jobs.add(job);
     if (key !== undefined) fn.byKey.set(key, job);
     fn.total++;
     if (pending) job.state = JobState.PENDING;
@@ -118,14 +128,14 @@ export class JobQueue {
   restore(stored: StoredJob): Job {
     if (stored.seq > this.#counter) this.#counter = stored.seq;
     const fn = this.fn(stored.fn.name);
-    const key = JobQueue.keyOf(stored.unique, stored.data);
+    const data = stored.data;
+    const payload = data.length <= SMALL_PAYLOAD ? latin1(data) : data;
+    const key = keyOf(stored.unique, payload);
     const job = new Job(
-      stored.handle,
       stored.seq,
       fn,
       stored.unique,
-      key,
-      stored.data,
+      payload,
       stored.reducer,
       stored.priority,
       true,
@@ -133,7 +143,11 @@ export class JobQueue {
     );
     job.retries = stored.retries;
     job.persisted = Persisted.YES;
-    this.jobs.set(job.handle, job);
+    if (stored.handle !== this.handles.format(stored.seq)) {
+      job.customHandle = stored.handle;
+      (this.#odd ??= new Map()).set(stored.handle, job);
+    }
+    this.jobs.add(job);
     if (key !== undefined && !fn.byKey.has(key)) fn.byKey.set(key, job);
     fn.total++;
     this.#enqueue(job);
@@ -159,9 +173,10 @@ export class JobQueue {
    * `abilities`: highest priority first across all of them, and among
    * functions at that priority round-robin from `start` (gearmand 2.0's
    * order). Jobs nobody wants any more are dropped on the way.
-   * Returns the job and the index of its function, or undefined.
+   * Returns the job, with the index of its function in {@link takenIndex},
+   * or undefined.
    */
-  take(abilities: readonly FunctionEntry[], start: number): [Job, number] | undefined {
+  take(abilities: readonly FunctionEntry[], start: number): Job | undefined {
     const n = abilities.length;
     for (let p = 0; p < 3; p++) {
       for (let i = 0; i < n; i++) {
@@ -172,7 +187,10 @@ export class JobQueue {
           this.finish(job);
           job = queue.shift();
         }
-        if (job !== undefined) return [job, index];
+        if (job !== undefined) {
+          this.takenIndex = index;
+          return job;
+        }
       }
     }
     return undefined;
@@ -193,8 +211,11 @@ export class JobQueue {
       clearTimeout(job.timer);
       job.timer = undefined;
     }
-    this.jobs.delete(job.handle);
-    if (job.key !== undefined && job.fn.byKey.get(job.key) === job) job.fn.byKey.delete(job.key);
+    this.jobs.delete(job);
+    const custom = job.customHandle;
+    if (custom !== undefined && this.#odd?.get(custom) === job) this.#odd.delete(custom);
+    const key = keyOf(job.unique, job.payload);
+    if (key !== undefined && job.fn.byKey.get(key) === job) job.fn.byKey.delete(key);
     job.fn.total--;
     if (job.persisted !== Persisted.NO) this.#onForget(job);
   }
@@ -204,7 +225,7 @@ export class JobQueue {
     const dropped: Job[] = [];
     for (const job of this.jobs.values()) if (job.fn === fn) dropped.push(job);
     for (const job of dropped) this.finish(job);
-    this.functions.delete(fn.name);
+    this.fns.delete(fn);
     return dropped;
   }
 

@@ -1,6 +1,7 @@
 import { PacketType } from "../protocol/constants.ts";
+import type { Frame } from "../protocol/frame.ts";
 import { encodeResponse } from "../protocol/encoder.ts";
-import { latin1 } from "../util/bytes.ts";
+import { concatBytes, latin1At } from "../util/bytes.ts";
 import type { ServerConnection } from "./connection.ts";
 import type { FunctionEntry, Job } from "./job.ts";
 import { JobState } from "./job.ts";
@@ -18,18 +19,18 @@ const NOT_FOUND_DATA = "Job does not exist on server";
 const NOT_FOUND_EXCEPTION = "An exception was received for a job that does not exist";
 
 /** Handles the packets a worker sends; returns false for any other type. */
-export function handleWorkerPacket(c: ServerConnection, type: number, args: Uint8Array[]): boolean {
+export function handleWorkerPacket(c: ServerConnection, type: number, f: Frame): boolean {
   switch (type) {
     case T.CAN_DO:
-      register(c, latin1(args[0] as Uint8Array), 0);
+      register(c, text(f, 0), 0);
       return true;
     case T.CAN_DO_TIMEOUT: {
-      const ms = Number.parseInt(latin1(args[1] as Uint8Array), 10);
-      register(c, latin1(args[0] as Uint8Array), Number.isFinite(ms) ? ms : 0);
+      const ms = Number.parseInt(text(f, 1), 10);
+      register(c, text(f, 0), Number.isFinite(ms) ? ms : 0);
       return true;
     }
     case T.CANT_DO: {
-      const fn = c.core.queue.functions.get(latin1(args[0] as Uint8Array));
+      const fn = c.core.queue.functions.get(text(f, 0));
       if (fn !== undefined) unregister(c, fn);
       return true;
     }
@@ -45,49 +46,50 @@ export function handleWorkerPacket(c: ServerConnection, type: number, args: Uint
       grab(c, type);
       return true;
     case T.SET_CLIENT_ID: {
-      const id = latin1(args[0] as Uint8Array).slice(0, 127);
+      const id = text(f, 0).slice(0, 127);
       c.clientId = id.length > 0 ? id : "-";
       return true;
     }
     case T.WORK_STATUS: {
-      const job = heldJob(c, args[0] as Uint8Array, NOT_FOUND_RESULT);
+      const job = heldJob(c, f, NOT_FOUND_RESULT);
       if (job === undefined) return true;
-      job.numerator = latin1(args[1] as Uint8Array);
-      job.denominator = latin1(args[2] as Uint8Array);
-      c.core.notify(job, encodeResponse(type, args));
+      job.numerator = text(f, 1);
+      job.denominator = text(f, 2);
+      forward(c, job, type, f);
       return true;
     }
     case T.WORK_DATA:
     case T.WORK_WARNING: {
-      const job = heldJob(c, args[0] as Uint8Array, NOT_FOUND_DATA);
-      if (job !== undefined) c.core.notify(job, encodeResponse(type, args));
+      const job = heldJob(c, f, NOT_FOUND_DATA);
+      if (job !== undefined) forward(c, job, type, f);
       return true;
     }
     case T.WORK_COMPLETE: {
-      const job = heldJob(c, args[0] as Uint8Array, NOT_FOUND_RESULT);
-      if (job !== undefined) c.core.end(job, encodeResponse(type, args));
+      const job = heldJob(c, f, NOT_FOUND_RESULT);
+      if (job === undefined) return true;
+      forward(c, job, type, f);
+      c.core.end(job, undefined);
       return true;
     }
     case T.WORK_FAIL: {
-      const handle = args[0] as Uint8Array;
-      if (handle.length > MAX_HANDLE_SIZE) {
+      if (f.size(0) > MAX_HANDLE_SIZE) {
         c.sendError(
           "ARGUMENT_TOO_LARGE",
-          "Error occurred due to GEARMAND_JOB_HANDLE_SIZE being too small from snprintf",
+          "Error occurred due to GEARMAN_JOB_HANDLE_SIZE being too small from snprintf",
         );
         return true;
       }
-      const job = heldJob(c, handle, NOT_FOUND_RESULT);
+      const job = heldJob(c, f, NOT_FOUND_RESULT);
       if (job !== undefined) c.core.fail(job);
       return true;
     }
     case T.WORK_EXCEPTION: {
-      const job = heldJob(c, args[0] as Uint8Array, NOT_FOUND_EXCEPTION);
+      const job = heldJob(c, f, NOT_FOUND_EXCEPTION);
       if (job === undefined) return true;
       // Clients that did not ask for exceptions get a plain WORK_FAIL (PROTOCOL.md §7.1, §16).
       c.core.end(
         job,
-        encodeResponse(type, args),
+        encodeResponse(type, [f.arg(0), f.arg(1)]),
         encodeResponse(T.WORK_FAIL, [job.handle]),
       );
       return true;
@@ -95,6 +97,25 @@ export function handleWorkerPacket(c: ServerConnection, type: number, args: Uint
     default:
       return false;
   }
+}
+
+/** Argument `i` of a frame as a (latin1) string. */
+function text(f: Frame, i: number): string {
+  return latin1At(f.buf, f.starts[i] as number, f.ends[i] as number);
+}
+
+/** Sends a worker's WORK_* packet on to every client waiting on the job, as it came. */
+function forward(c: ServerConnection, job: Job, type: number, f: Frame): void {
+  const clients = job.clients;
+  if (clients === undefined) return;
+  if (clients.length === 1) {
+    (clients[0] as ServerConnection).forward(type, f);
+    return;
+  }
+  // Several clients share one copy; the payload is one argument here, NULs and all.
+  const first = f.buf.subarray(f.start, f.end);
+  const payload = f.rest.length === 0 ? first : concatBytes([first, ...f.rest]);
+  c.core.notify(job, encodeResponse(type, [payload]));
 }
 
 /** The worker is gone: its jobs go back to their queues, its abilities are dropped. */
@@ -135,26 +156,15 @@ function unregister(c: ServerConnection, fn: FunctionEntry): void {
 function grab(c: ServerConnection, type: number): void {
   const core = c.core;
   const wasWoken = core.dispatcher.grabbing(c);
-  const taken = c.abilities.length === 0 ? undefined : core.queue.take(c.abilities, c.rr);
-  if (taken === undefined) {
-    c.sendPacket(T.NO_JOB);
+  const job = c.abilities.length === 0 ? undefined : core.queue.take(c.abilities, c.rr);
+  if (job === undefined) {
+    c.startPacket(T.NO_JOB, 0);
   } else {
-    const [job, index] = taken;
-    c.rr = index + 1;
+    c.rr = core.queue.takenIndex + 1;
     assign(c, job);
-    if (type === T.GRAB_JOB) {
-      c.sendPacket(T.JOB_ASSIGN, [job.handle, job.fn.nameBytes, job.data]);
-    } else if (type === T.GRAB_JOB_ALL && job.reducer.length > 0) {
-      c.sendPacket(T.JOB_ASSIGN_ALL, [
-        job.handle,
-        job.fn.nameBytes,
-        job.unique,
-        job.reducer,
-        job.data,
-      ]);
-    } else {
-      c.sendPacket(T.JOB_ASSIGN_UNIQ, [job.handle, job.fn.nameBytes, job.unique, job.data]);
-    }
+    if (type === T.GRAB_JOB) c.sendAssign(T.JOB_ASSIGN, job);
+    else if (type === T.GRAB_JOB_ALL && job.reducer.length > 0) c.sendAssign(T.JOB_ASSIGN_ALL, job);
+    else c.sendAssign(T.JOB_ASSIGN_UNIQ, job);
   }
   if (wasWoken) core.dispatcher.afterGrab(c);
 }
@@ -163,7 +173,7 @@ function assign(c: ServerConnection, job: Job): void {
   job.state = JobState.RUNNING;
   job.worker = c;
   job.fn.running++;
-  c.held.add(job);
+  c.hold(job);
   const timeout = c.timeouts?.get(job.fn);
   if (timeout !== undefined) {
     job.timer = setTimeout(() => {
@@ -175,9 +185,9 @@ function assign(c: ServerConnection, job: Job): void {
   }
 }
 
-/** The job named by `handle` if this connection holds it; else ERROR JOB_NOT_FOUND. */
-function heldJob(c: ServerConnection, handle: Uint8Array, notFound: string): Job | undefined {
-  const job = c.core.queue.jobs.get(latin1(handle));
+/** The job named by the frame's first argument if this connection holds it; else ERROR JOB_NOT_FOUND. */
+function heldJob(c: ServerConnection, f: Frame, notFound: string): Job | undefined {
+  const job = c.core.queue.byHandleAt(f.buf, f.starts[0] as number, f.ends[0] as number);
   if (job === undefined || job.worker !== c) {
     c.sendError("JOB_NOT_FOUND", notFound);
     return undefined;

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Decoder, MAX_ADMIN_LINE } from "../../src/protocol/decoder.ts";
+import { type Frame, PIECES_FROM } from "../../src/protocol/frame.ts";
 import { encodeRequest, encodeResponse } from "../../src/protocol/encoder.ts";
 import {
   ARG_COUNTS,
@@ -53,7 +54,10 @@ describe("Decoder", () => {
     const expected: string[][] = [];
     for (let type = 1; type <= MAX_PACKET_TYPE; type++) {
       const count = ARG_COUNTS[type] ?? 0;
-      const args = Array.from({ length: count }, (_, i) => i === count - 1 ? `d\0${type}` : `a${i}`);
+      const args = Array.from(
+        { length: count },
+        (_, i) => i === count - 1 ? `d\0${type}` : `a${i}`,
+      );
       frames.push(encodeResponse(type, args));
       expected.push(args);
     }
@@ -103,7 +107,9 @@ describe("Decoder", () => {
       encodeRequest(PacketType.SUBMIT_REDUCE_JOB_BACKGROUND, ["f", "u", "r", "data"]),
       encodeRequest(PacketType.ECHO_REQ, ["next"]),
     ));
-    assert.deepEqual(seen.bad, [`${PacketType.SUBMIT_REDUCE_JOB_BACKGROUND}:expected 5 arguments, got 4`]);
+    assert.deepEqual(seen.bad, [
+      `${PacketType.SUBMIT_REDUCE_JOB_BACKGROUND}:expected 5 arguments, got 4`,
+    ]);
     assert.deepEqual(seen.packets.map((p) => p.args), [["next"]]);
   });
 
@@ -161,13 +167,82 @@ describe("Decoder", () => {
       onAdminLine: () => {},
       onBadPacket: () => {},
     }, 32 << 20);
-    const frame = encodeRequest(PacketType.WORK_COMPLETE, [new TextEncoder().encode("H:x:1"), data]);
+    const frame = encodeRequest(PacketType.WORK_COMPLETE, [
+      new TextEncoder().encode("H:x:1"),
+      data,
+    ]);
     for (let off = 0; off < frame.length; off += 65536) d.push(frame.subarray(off, off + 65536));
     assert.ok(got !== undefined);
     assert.equal(got.length, data.length);
     assert.deepEqual(got, data);
     assert.equal(seen.packets.length, 0);
     decoder.stop();
+  });
+
+  it("push() gives frame handlers offsets into the chunk, with no views made", () => {
+    const frame = encodeRequest(PacketType.SUBMIT_JOB, ["fn", "uniq", "a\0b"]);
+    const seen: string[][] = [];
+    const d = new Decoder({
+      onFrame: (_m: number, _t: number, f: Frame) => {
+        assert.equal(f.buf, frame);
+        assert.equal(f.rest.length, 0);
+        seen.push([0, 1, 2].map((i) => latin1(f.buf.subarray(f.starts[i], f.ends[i]))));
+      },
+      onAdminLine: () => {},
+      onBadPacket: () => {},
+    }, 1024);
+    d.push(frame);
+    assert.deepEqual(seen, [["fn", "uniq", "a\0b"]]);
+  });
+
+  it("push() passes a large split frame to frame handlers as the chunks, uncopied", () => {
+    const data = new Uint8Array(PIECES_FROM + 100000);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    const frame = encodeRequest(PacketType.WORK_COMPLETE, ["H:x:1", data]);
+    for (const step of [65536, 1000, 13]) {
+      const chunks: Uint8Array[] = [];
+      for (let off = 0; off < frame.length; off += step) chunks.push(frame.slice(off, off + step));
+      let got: { handle: string; pieces: Uint8Array[]; size: number; arg: Uint8Array } | undefined;
+      const d = new Decoder({
+        onFrame: (_m: number, _t: number, f: Frame) => {
+          got = { handle: latin1(f.arg(0)), pieces: f.pieces(1), size: f.size(1), arg: f.arg(1) };
+        },
+        onAdminLine: () => {},
+        onBadPacket: () => {},
+      }, 1 << 22);
+      for (const chunk of chunks) d.push(chunk);
+      assert.ok(got !== undefined);
+      assert.equal(got.handle, "H:x:1");
+      assert.equal(got.size, data.length);
+      assert.deepEqual(got.arg, data);
+      assert.ok(got.pieces.length > 1);
+      // The pieces are views of the chunks pushed, not copies.
+      const last = got.pieces[got.pieces.length - 1]!;
+      assert.equal(last.buffer, chunks[chunks.length - 1]!.buffer);
+    }
+  });
+
+  it("push() joins the first pieces of a large split frame when its arguments span them", () => {
+    const data = new Uint8Array(PIECES_FROM).fill(9);
+    const frame = encodeRequest(PacketType.SUBMIT_JOB, ["function", "unique", data]);
+    let got: string[] | undefined;
+    const d = new Decoder({
+      onFrame: (_m: number, _t: number, f: Frame) => {
+        got = [
+          latin1(f.arg(0)),
+          latin1(f.arg(1)),
+          String(f.size(2)),
+          String(f.arg(2).every((b) => b === 9)),
+        ];
+      },
+      onAdminLine: () => {},
+      onBadPacket: () => {},
+    }, 1 << 22);
+    // Header, then the arguments a few bytes at a time, then the rest.
+    d.push(frame.slice(0, 12));
+    for (let off = 12; off < 40; off += 3) d.push(frame.slice(off, Math.min(off + 3, 40)));
+    d.push(frame.slice(40));
+    assert.deepEqual(got, ["function", "unique", String(PIECES_FROM), "true"]);
   });
 
   it("push() reads pipelined admin lines, stripping \\r", () => {

@@ -51,6 +51,9 @@ const PERSISTED_SHIFT = 5;
 const PERSISTED = 0x3 << PERSISTED_SHIFT;
 const BACKGROUND = 1 << 7;
 const IGNORED = 1 << 8;
+const RETRIES_SHIFT = 9;
+/** Retries are counted up to this (the flags stay a small integer on every engine). */
+const MAX_RETRIES = (1 << 21) - 1;
 
 /**
  * One unit of work. Strings are latin1 (one char per byte) so any bytes
@@ -71,7 +74,6 @@ export class Job {
   worker: ServerConnection | undefined = undefined;
   /** Index in the worker's `held` list while it runs. */
   heldAt = -1;
-  retries = 0;
   #bits: number;
   #extra: JobExtra | undefined = undefined;
 
@@ -120,6 +122,16 @@ export class Job {
   /** Run-at time in epoch milliseconds; 0 = now. */
   get when(): number {
     return this.#extra?.when ?? 0;
+  }
+
+  /** Attempts that ended with the worker gone (PROTOCOL.md §7.2); counts up to 2^21 - 1. */
+  get retries(): number {
+    return this.#bits >>> RETRIES_SHIFT;
+  }
+
+  set retries(n: number) {
+    const kept = n > MAX_RETRIES ? MAX_RETRIES : n < 0 ? 0 : n;
+    this.#bits = (this.#bits & ((1 << RETRIES_SHIFT) - 1)) | (kept << RETRIES_SHIFT);
   }
 
   get priority(): Priority {

@@ -1,7 +1,7 @@
 import { PacketType } from "../protocol/constants.ts";
 import type { Frame } from "../protocol/frame.ts";
 import { encodeResponse } from "../protocol/encoder.ts";
-import { concatBytes, latin1At } from "../util/bytes.ts";
+import { concatBytes, latin1, latin1At } from "../util/bytes.ts";
 import type { ServerConnection } from "./connection.ts";
 import type { FunctionEntry, Job } from "./job.ts";
 import { JobState } from "./job.ts";
@@ -101,6 +101,7 @@ export function handleWorkerPacket(c: ServerConnection, type: number, f: Frame):
 
 /** Argument `i` of a frame as a (latin1) string. */
 function text(f: Frame, i: number): string {
+  if (f.rest.length > 0 && i === f.count - 1) return latin1(f.arg(i));
   return latin1At(f.buf, f.starts[i] as number, f.ends[i] as number);
 }
 

@@ -77,4 +77,17 @@ describe("GearmanServer payloads", () => {
     assert.deepEqual((await a.expect(T.WORK_COMPLETE, 10000)).args, [handle, result]);
     assert.deepEqual((await b.expect(T.WORK_COMPLETE, 10000)).args, [handle, result]);
   });
+
+  it("a large last argument of any packet is read whole (ECHO_REQ, SET_CLIENT_ID)", async () => {
+    const c = await s.connect();
+    const big = payload(700000, 5);
+    c.send(T.ECHO_REQ, [big]);
+    assert.deepEqual((await c.expect(T.ECHO_RES, 10000)).args, [big]);
+    c.send(T.SET_CLIENT_ID, ["x".repeat(400000)]);
+    const lines = await c.admin("workers", true);
+    assert.ok(
+      lines.some((l) => l.includes(` ${"x".repeat(127)} :`)),
+      lines.join("\n").slice(0, 300),
+    );
+  });
 });

@@ -6,8 +6,7 @@
  */
 import { type AdminClient, createAdminClient } from "../client/admin_client.ts";
 import { parseFlags } from "./args.ts";
-import { type Output, processOutput, serverList } from "./io.ts";
-import { VERSION_LINE } from "./usage.ts";
+import { helpOrVersion, type Output, processOutput, serverList } from "./io.ts";
 
 /** `gearman-ts admin --help`. */
 export const ADMIN_HELP = `Usage: gearman-ts admin [options] ACTION [ACTION ...]
@@ -77,7 +76,10 @@ const simple = (run: (a: AdminClient) => Promise<unknown>, okText?: string): Act
 });
 
 /** Runs admin mode; resolves to the exit code. */
-export async function runAdminCommand(argv: readonly string[], out: Output = processOutput): Promise<number> {
+export async function runAdminCommand(
+  argv: readonly string[],
+  out: Output = processOutput,
+): Promise<number> {
   const { values } = parseFlags({
     args: [...argv],
     options: {
@@ -101,20 +103,16 @@ export async function runAdminCommand(argv: readonly string[], out: Output = pro
       version: { type: "boolean", short: "V" },
     },
   });
-  if (values.help === true) {
-    out.stdout(ADMIN_HELP);
-    return 0;
-  }
-  if (values.version === true) {
-    out.stdout(`${VERSION_LINE}\n`);
-    return 0;
-  }
+  const answered = helpOrVersion(values, ADMIN_HELP, out);
+  if (answered !== undefined) return answered;
   const actions: Action[] = [];
   if (values.status) actions.push(listing("status", (a) => a.status()));
   if (values["priority-status"]) actions.push(listing("prioritystatus", (a) => a.priorityStatus()));
   if (values.workers) actions.push(listing("workers", (a) => a.workers()));
   if (values["show-jobs"]) actions.push(listing("show jobs", (a) => a.showJobs()));
-  if (values["show-unique-jobs"]) actions.push(listing("show unique jobs", (a) => a.showUniqueJobs()));
+  if (values["show-unique-jobs"]) {
+    actions.push(listing("show unique jobs", (a) => a.showUniqueJobs()));
+  }
   const cancel = values["cancel-job"];
   if (cancel !== undefined) actions.push(simple((a) => a.cancelJob(cancel), "OK\n"));
   const create = values["create-function"];
@@ -127,7 +125,9 @@ export async function runAdminCommand(argv: readonly string[], out: Output = pro
   if (values.shutdown) actions.push(simple((a) => a.shutdown(false), "OK\n"));
   if (values["shutdown-graceful"]) actions.push(simple((a) => a.shutdown(true), "OK\n"));
   if (actions.length === 0) {
-    out.stderr("gearman-ts admin: nothing to do; give an option such as --status (see gearman-ts admin --help)\n");
+    out.stderr(
+      "gearman-ts admin: nothing to do; give an option such as --status (see gearman-ts admin --help)\n",
+    );
     return 1;
   }
   const admin = createAdminClient({ server: serverList(values) });
@@ -137,7 +137,9 @@ export async function runAdminCommand(argv: readonly string[], out: Output = pro
       if (values.json === true) results.push(await action.json(admin));
       else out.stdout(await action.text(admin));
     }
-    if (values.json === true) out.stdout(JSON.stringify(results.length === 1 ? results[0] : results) + "\n");
+    if (values.json === true) {
+      out.stdout(JSON.stringify(results.length === 1 ? results[0] : results) + "\n");
+    }
   } finally {
     admin.close();
   }

@@ -9,8 +9,7 @@ import process from "node:process";
 import { createClient, type Priority } from "../client/client.ts";
 import { GearmanError } from "../errors.ts";
 import { parseFlags, parseInteger } from "./args.ts";
-import { serverList, type Output, processOutput, readStdin } from "./io.ts";
-import { VERSION_LINE } from "./usage.ts";
+import { helpOrVersion, type Output, processOutput, readStdin, serverList } from "./io.ts";
 
 /** `gearman-ts client --help`. */
 export const CLIENT_HELP = `Usage: gearman-ts client -f FUNCTION [options] [DATA ...]
@@ -56,7 +55,10 @@ See also: gearman-ts worker --help, gearman-ts admin --help, gearman(1).
 `;
 
 /** Runs client mode; resolves to the exit code (0 when every job succeeded). */
-export async function runClientCommand(argv: readonly string[], out: Output = processOutput): Promise<number> {
+export async function runClientCommand(
+  argv: readonly string[],
+  out: Output = processOutput,
+): Promise<number> {
   const { values, positionals } = parseFlags({
     args: [...argv],
     allowPositionals: true,
@@ -78,17 +80,13 @@ export async function runClientCommand(argv: readonly string[], out: Output = pr
       version: { type: "boolean", short: "V" },
     },
   });
-  if (values.help === true) {
-    out.stdout(CLIENT_HELP);
-    return 0;
-  }
-  if (values.version === true) {
-    out.stdout(`${VERSION_LINE}\n`);
-    return 0;
-  }
+  const answered = helpOrVersion(values, CLIENT_HELP, out);
+  if (answered !== undefined) return answered;
   const functions = values.function ?? [];
   if (functions.length === 0) {
-    out.stderr("gearman-ts client: no function given; use -f NAME (see gearman-ts client --help)\n");
+    out.stderr(
+      "gearman-ts client: no function given; use -f NAME (see gearman-ts client --help)\n",
+    );
     return 1;
   }
   if (values.high === true && values.low === true) {
@@ -96,7 +94,9 @@ export async function runClientCommand(argv: readonly string[], out: Output = pr
     return 1;
   }
   const priority: Priority = values.high === true ? "high" : values.low === true ? "low" : "normal";
-  const timeoutMs = values.timeout === undefined ? undefined : parseInteger("-t", values.timeout, 1, 2 ** 31 - 1);
+  const timeoutMs = values.timeout === undefined
+    ? undefined
+    : parseInteger("-t", values.timeout, 1, 2 ** 31 - 1);
   const payloads = await jobPayloads(positionals, values);
   const client = createClient({ servers: serverList(values) });
   let failures = 0;
@@ -143,5 +143,7 @@ async function jobPayloads(
   if (values.lines !== true && values["strip-lines"] !== true) return [input];
   const text = new TextDecoder().decode(input);
   const lines = text.split(/(?<=\n)/).filter((l) => l.length > 0);
-  return lines.map((l) => encoder.encode(values["strip-lines"] === true ? l.replace(/\r?\n$/, "") : l));
+  return lines.map((l) =>
+    encoder.encode(values["strip-lines"] === true ? l.replace(/\r?\n$/, "") : l)
+  );
 }

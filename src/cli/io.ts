@@ -7,6 +7,7 @@
 import process from "node:process";
 import { concatBytes } from "../util/bytes.ts";
 import { parseInteger } from "./args.ts";
+import { VERSION_LINE } from "./usage.ts";
 
 /** Where a command writes. */
 export interface Output {
@@ -40,4 +41,16 @@ export async function readStdin(stream: AsyncIterable<Uint8Array | string>): Pro
     size += bytes.length;
   }
   return concatBytes(parts, size);
+}
+
+/** Answers `--help` or `--version`: the exit code when one was asked for, else undefined. */
+export function helpOrVersion(
+  values: { help?: boolean | undefined; version?: boolean | undefined },
+  help: string,
+  out: Output,
+): number | undefined {
+  if (values.help === true) out.stdout(help);
+  else if (values.version === true) out.stdout(`${VERSION_LINE}\n`);
+  else return undefined;
+  return 0;
 }

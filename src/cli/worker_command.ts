@@ -9,12 +9,12 @@ import { spawn } from "node:child_process";
 import { createWorker } from "../worker/worker.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { parseFlags, parseInteger } from "./args.ts";
-import { type Output, processOutput, serverList } from "./io.ts";
+import { helpOrVersion, type Output, processOutput, serverList } from "./io.ts";
 import { onSignals } from "./signals.ts";
-import { VERSION_LINE } from "./usage.ts";
 
 /** `gearman-ts worker --help`. */
-export const WORKER_HELP = `Usage: gearman-ts worker -f FUNCTION ... [options] [-- COMMAND [ARGS ...]]
+export const WORKER_HELP =
+  `Usage: gearman-ts worker -f FUNCTION ... [options] [-- COMMAND [ARGS ...]]
 
 Serves jobs of a Gearman job server, like "gearman -w". For each job it runs
 COMMAND with the workload on standard input and returns what the command
@@ -50,7 +50,10 @@ See also: gearman-ts client --help, gearman-ts admin --help, gearman(1).
 `;
 
 /** Runs worker mode until stopped or `-c` jobs are done; resolves to the exit code. */
-export async function runWorkerCommand(argv: readonly string[], out: Output = processOutput): Promise<number> {
+export async function runWorkerCommand(
+  argv: readonly string[],
+  out: Output = processOutput,
+): Promise<number> {
   const { values, positionals } = parseFlags({
     args: [...argv],
     allowPositionals: true,
@@ -66,20 +69,18 @@ export async function runWorkerCommand(argv: readonly string[], out: Output = pr
       version: { type: "boolean", short: "V" },
     },
   });
-  if (values.help === true) {
-    out.stdout(WORKER_HELP);
-    return 0;
-  }
-  if (values.version === true) {
-    out.stdout(`${VERSION_LINE}\n`);
-    return 0;
-  }
+  const answered = helpOrVersion(values, WORKER_HELP, out);
+  if (answered !== undefined) return answered;
   const functions = values.function ?? [];
   if (functions.length === 0) {
-    out.stderr("gearman-ts worker: no function given; use -f NAME (see gearman-ts worker --help)\n");
+    out.stderr(
+      "gearman-ts worker: no function given; use -f NAME (see gearman-ts worker --help)\n",
+    );
     return 1;
   }
-  const count = values.count === undefined ? Infinity : parseInteger("-c", values.count, 1, 2 ** 31 - 1);
+  const count = values.count === undefined
+    ? Infinity
+    : parseInteger("-c", values.count, 1, 2 ** 31 - 1);
   const concurrency = values.concurrency === undefined
     ? 1
     : parseInteger("-j", values.concurrency, 1, 10000);
@@ -96,7 +97,9 @@ export async function runWorkerCommand(argv: readonly string[], out: Output = pr
     started++;
     if (started >= count) void worker.stop();
     try {
-      return command === undefined ? job.workload : await runCommand(command, args, job.workload, out);
+      return command === undefined
+        ? job.workload
+        : await runCommand(command, args, job.workload, out);
     } finally {
       if (++done >= count) finish();
     }
@@ -114,7 +117,12 @@ export async function runWorkerCommand(argv: readonly string[], out: Output = pr
 }
 
 /** Runs the command for one job: workload in, stdout out, non-zero exit throws. */
-function runCommand(command: string, args: string[], input: Uint8Array, out: Output): Promise<Uint8Array> {
+function runCommand(
+  command: string,
+  args: string[],
+  input: Uint8Array,
+  out: Output,
+): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["pipe", "pipe", "inherit"] });
     const parts: Uint8Array[] = [];

@@ -11,6 +11,8 @@ import { InvalidArgumentError } from "../errors.ts";
 import { Logger } from "../log.ts";
 import type { Addr } from "../net/net.ts";
 import { createServer, type GearmanServer } from "../server/server.ts";
+import { formatAddr } from "../client/servers.ts";
+import { isLoopback } from "../util/addr.ts";
 import { openLogTarget } from "./log_sink.ts";
 import { removePidFile, writePidFile } from "./pid_file.ts";
 import { parseServerArgs, type ServerConfig } from "./server_flags.ts";
@@ -146,18 +148,6 @@ function announce(
       : `gearman-ts: background jobs are kept in ${store.name} (${store.replayed} replayed)\n`;
   }
   out.stderr(text);
-}
-
-function formatAddr(addr: Addr): string {
-  return addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
-}
-
-/** True for 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost. */
-export function isLoopback(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, "").replace(/^::ffff:/, "");
-  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 function describe(err: unknown): string {

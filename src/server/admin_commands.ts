@@ -1,3 +1,4 @@
+import { isLoopback } from "../util/addr.ts";
 import { VERSION } from "../version.ts";
 import type { ServerConnection } from "./connection.ts";
 import { JobState } from "./job.ts";
@@ -14,12 +15,10 @@ function unknown(word: string): string {
 }
 
 function incomplete(command: string): string {
-  return err("INVALID_ARGUMENTS", `An incomplete set of arguments was sent to this command ${command}`);
-}
-
-/** True for 127.0.0.0/8 and ::1, the peers allowed to stop the server. */
-export function isLoopback(ip: string): boolean {
-  return ip.startsWith("127.") || ip === "::1";
+  return err(
+    "INVALID_ARGUMENTS",
+    `An incomplete set of arguments was sent to this command ${command}`,
+  );
 }
 
 /** Parses a `maxqueue` value: missing, zero or negative means unlimited. */
@@ -73,7 +72,9 @@ function answer(c: ServerConnection, command: string, words: string[]): string {
       if (sub === "jobs" && words.length === 2) {
         let out = "";
         for (const job of queue.jobs.values()) {
-          out += `${job.handle}\t${job.retries}\t${job.ignored ? 1 : 0}\t${job.background ? 1 : 0}\n`;
+          out += `${job.handle}\t${job.retries}\t${job.ignored ? 1 : 0}\t${
+            job.background ? 1 : 0
+          }\n`;
         }
         return out + ".\n";
       }

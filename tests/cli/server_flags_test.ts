@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { InvalidArgumentError } from "../../src/errors.ts";
 import { tokenizeConfig } from "../../src/cli/config_file.ts";
 import { parseServerArgs } from "../../src/cli/server_flags.ts";
-import { isLoopback } from "../../src/cli/server_command.ts";
+import { isLoopback } from "../../src/util/addr.ts";
 
 /** A config-file reader over an in-memory map; absent paths do not exist. */
 function files(map: Record<string, string>) {
@@ -220,7 +220,10 @@ describe("parseServerArgs() store flags", () => {
       /either --store or -q libsqlite3/,
     );
     rejects(["--fsync=sometimes"], /invalid --fsync: expected os or always/);
-    rejects(["--store-queue-on-shutdown", "-q", "builtin"], /--store-queue-on-shutdown needs a store/);
+    rejects(
+      ["--store-queue-on-shutdown", "-q", "builtin"],
+      /--store-queue-on-shutdown needs a store/,
+    );
   });
 });
 

@@ -59,3 +59,15 @@ export async function runJson(
   const line = r.stdout.trim().split("\n").at(-1) ?? "";
   return JSON.parse(line) as Record<string, unknown>;
 }
+
+/** gearmand's log level names, in its order; `verbose` answers one of them. */
+export const GEARMAND_LOG_LEVELS = [
+  "FATAL",
+  "ALERT",
+  "CRITICAL",
+  "ERROR",
+  "WARNING",
+  "NOTICE",
+  "INFO",
+  "DEBUG",
+];

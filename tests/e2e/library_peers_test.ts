@@ -38,6 +38,7 @@ import {
   GEARMAN_SUCCESS,
   GEARMAN_WORK_EXCEPTION,
   GEARMAN_WORK_FAIL,
+  GEARMAND_LOG_LEVELS,
   HANDLE,
   PERL_CLIENT,
   PERL_WORKER,
@@ -51,9 +52,6 @@ import {
 
 /** Every test gives up after this long; the whole file takes well under 60 s. */
 const TEST_TIMEOUT = 15_000;
-
-/** gearmand's log level names; `verbose` answers one of them. */
-const LOG_LEVELS = ["FATAL", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"];
 
 const noPhp = await whyNoPhp();
 const noPerl = await whyNoPerl();
@@ -451,7 +449,7 @@ for (const { kind, start, skip } of SERVERS) {
       if (kind === "gearmand") assert.match(version, /^1\.1\.20/);
       else assert.equal(version, VERSION);
       assert.equal(await a.getPid(), fx.target().pid);
-      assert.ok(LOG_LEVELS.includes(await a.verbose()));
+      assert.ok(GEARMAND_LOG_LEVELS.includes(await a.verbose()));
     });
 
     it("cancelJob() fails the waiting client's job; an unknown handle rejects with UNKNOWN_JOB", {

@@ -39,6 +39,7 @@ import {
   GEARMAN_TIMEOUT,
   GEARMAN_WORK_EXCEPTION,
   GEARMAN_WORK_FAIL,
+  GEARMAND_LOG_LEVELS,
   HANDLE,
   PERL_CLIENT,
   PERL_WORKER,
@@ -51,9 +52,6 @@ import {
 
 /** Every test gives up after this long; the whole file takes well under 60 s. */
 const TEST_TIMEOUT = 20_000;
-
-/** gearmand's log level names, in its order; `verbose` answers one of them. */
-const LOG_LEVELS = ["FATAL", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"];
 
 // ---------------------------------------------------------------------------
 // Why a group is skipped (false = it runs)
@@ -380,7 +378,10 @@ describe("gearadmin", { skip: skipIf(noGearadmin), timeout: 60_000 }, () => {
     async () => {
       const text = await admin(target().port, "verbose");
       const m = text.match(/^OK ([A-Z]+)\n$/);
-      assert.ok(m && LOG_LEVELS.includes(m[1]!), `verbose answered ${JSON.stringify(text)}`);
+      assert.ok(
+        m && GEARMAND_LOG_LEVELS.includes(m[1]!),
+        `verbose answered ${JSON.stringify(text)}`,
+      );
       const r = await gearadmin("--server-verbose");
       assert.deepEqual([r.code, r.stdout], [0, `${m[1]}\n`]);
     },

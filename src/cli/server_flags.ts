@@ -8,7 +8,12 @@
 import { hostname } from "node:os";
 import { InvalidArgumentError } from "../errors.ts";
 import { LOG_LEVELS, type LogLevel, parseLogLevel } from "../log.ts";
-import { DEFAULT_MAX_PACKET_SIZE, DEFAULT_PORT, type ServerOptions } from "../server/options.ts";
+import {
+  DEFAULT_GRAB_WAIT_MS,
+  DEFAULT_MAX_PACKET_SIZE,
+  DEFAULT_PORT,
+  type ServerOptions,
+} from "../server/options.ts";
 import { parseByteSize, parseFlags, parseInteger } from "./args.ts";
 import { DEFAULT_CONFIG_FILE, loadConfigWords, type ReadTextFile } from "./config_file.ts";
 import { storeSettings } from "./store_flags.ts";
@@ -24,6 +29,7 @@ export const SERVER_FLAGS = {
   "job-retries": { ...str, short: "j" },
   "round-robin": { ...bool, short: "R" },
   "worker-wakeup": { ...str, short: "w" },
+  "grab-wait": str,
   "job-handle-prefix": str,
   exceptions: bool,
   "log-file": { ...str, short: "l" },
@@ -209,6 +215,9 @@ function finish(v: Values, configFile: string | undefined): ServerConfig {
     workerWakeup: v["worker-wakeup"] === undefined
       ? 0
       : parseInteger("--worker-wakeup", v["worker-wakeup"], 0),
+    grabWait: v["grab-wait"] === undefined
+      ? DEFAULT_GRAB_WAIT_MS
+      : parseInteger("--grab-wait", v["grab-wait"], 0, 1000),
     exceptions: v.exceptions ?? false,
     maxPacketSize: v["max-packet-size"] === undefined
       ? DEFAULT_MAX_PACKET_SIZE

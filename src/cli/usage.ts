@@ -48,6 +48,9 @@ Jobs:
   -j, --job-retries=N          attempts a job gets before it fails; 0 = no limit (default)
   -w, --worker-wakeup=N        most sleeping workers woken at a time per function;
                                0 = one per runnable job (default)
+      --grab-wait=MS           how long a worker's grab that finds no job waits
+                               for one before NO_JOB (default 1; 0 = at once,
+                               as gearmand)
       --job-handle-prefix=STR  job handle prefix (default H:<hostname>)
       --exceptions             forward WORK_EXCEPTION to every client
   -R, --round-robin            accepted; round-robin is always on

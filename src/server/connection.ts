@@ -11,14 +11,15 @@ import type { Core } from "./core.ts";
 import { SleepState } from "./dispatcher.ts";
 import type { FunctionEntry, Job } from "./job.ts";
 import { INLINE_LIMIT, Output } from "./output.ts";
-import { handleWorkerPacket, releaseWorker } from "./worker_handlers.ts";
+import type { ParkedWorker } from "./parked_grabs.ts";
+import { grab, handleWorkerPacket, releaseWorker } from "./worker_handlers.ts";
 
 /**
  * One peer of the server: its decoder, its coalesced output, and what it is
  * as a client (jobs it waits on) and as a worker (abilities, jobs it holds).
  * Roles are not declared in Gearman; any connection may be both.
  */
-export class ServerConnection extends Output implements FrameHandlers {
+export class ServerConnection extends Output implements FrameHandlers, ParkedWorker {
   readonly id: number;
   readonly core: Core;
   readonly #decoder: Decoder;
@@ -35,6 +36,9 @@ export class ServerConnection extends Output implements FrameHandlers {
   /** Round-robin position in `abilities` for the next grab. */
   rr = 0;
   sleep: SleepState = SleepState.AWAKE;
+  parkedGrab = 0;
+  parkedAt = 0;
+  parks = 0;
   /** Jobs this worker is running, in no order; each knows its index (`heldAt`). */
   readonly held: Job[] = [];
   /**
@@ -68,6 +72,8 @@ export class ServerConnection extends Output implements FrameHandlers {
   }
 
   onFrame(magic: Magic, type: number, frame: Frame): void {
+    // A grab still waiting for a job is answered first, so replies keep request order.
+    if (this.parkedGrab !== 0) this.core.parked.answer(this);
     if (magic === MAGIC_RES) {
       this.sendError("INVALID_MAGIC", "Request magic expected");
       return;
@@ -79,10 +85,12 @@ export class ServerConnection extends Output implements FrameHandlers {
   }
 
   onAdminLine(line: string): void {
+    if (this.parkedGrab !== 0) this.core.parked.answer(this);
     runAdminCommand(this, line);
   }
 
   onBadPacket(_magic: Magic, type: number, problem: string): void {
+    if (this.parkedGrab !== 0) this.core.parked.answer(this);
     this.core.logger.warning(`${this.ip}: bad ${PACKET_NAMES[type]}: ${problem}`);
     this.sendError("INVALID_PACKET", `${PACKET_NAMES[type]}: ${problem}`);
   }
@@ -181,6 +189,14 @@ export class ServerConnection extends Output implements FrameHandlers {
 
   sendNoop(): void {
     this.startPacket(PacketType.NOOP, 0);
+  }
+
+  sendNoJob(): void {
+    this.startPacket(PacketType.NO_JOB, 0);
+  }
+
+  regrab(type: number): void {
+    grab(this, type);
   }
 
   /** This worker runs the job now. */

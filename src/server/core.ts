@@ -7,11 +7,13 @@ import type { ServerConnection } from "./connection.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { type Job, JobState, Persisted, type ReplySlot } from "./job.ts";
 import { JobQueue } from "./job_queue.ts";
+import { ParkedGrabs } from "./parked_grabs.ts";
 
 /** Server settings after defaults are applied. */
 export interface CoreSettings {
   readonly jobRetries: number;
   readonly workerWakeup: number;
+  readonly grabWaitMs: number;
   readonly jobHandlePrefix: string;
   readonly exceptions: boolean;
   readonly maxPacketSize: number;
@@ -27,6 +29,7 @@ export class Core implements CommitListener<Job> {
   readonly settings: CoreSettings;
   readonly logger: Logger;
   readonly dispatcher: Dispatcher;
+  readonly parked: ParkedGrabs;
   readonly queue: JobQueue;
   readonly connections = new Set<ServerConnection>();
   /** Where every connection's output is written (see {@link Slab}). */
@@ -46,10 +49,14 @@ export class Core implements CommitListener<Job> {
     this.settings = settings;
     this.logger = logger;
     this.dispatcher = new Dispatcher(settings.workerWakeup);
+    this.parked = new ParkedGrabs(settings.grabWaitMs);
     this.queue = new JobQueue(
       settings.jobHandlePrefix,
       settings.now,
-      (fn) => this.dispatcher.runnable(fn),
+      (fn) => {
+        if (fn.parked.size > 0) this.parked.serve(fn);
+        this.dispatcher.runnable(fn);
+      },
       (job) => this.#forget(job),
     );
   }

@@ -5,6 +5,7 @@ import type { Priority } from "../protocol/constants.ts";
 import type { ServerConnection } from "./connection.ts";
 import type { Sleeper } from "./dispatcher.ts";
 import type { Handles } from "./handles.ts";
+import type { ParkedWorker } from "./parked_grabs.ts";
 
 /**
  * A job's life: waiting in a queue or for its run-at time, held by a worker,
@@ -245,6 +246,8 @@ export class FunctionEntry {
   readonly byKey = new Map<string, Job>();
   /** Workers that said PRE_SLEEP and have not been woken, oldest first. */
   readonly sleepers = new Set<Sleeper>();
+  /** Workers whose empty grab waits for a job of this function (see ParkedGrabs). */
+  readonly parked = new Set<ParkedWorker>();
   /** Workers woken (NOOP sent) that have not grabbed yet. */
   woken = 0;
   /** Pending re-check of late wakers. */

@@ -14,6 +14,13 @@ export interface ServerOptions {
   readonly jobRetries?: number;
   /** `-w`: most sleeping workers woken per job; 0 = as many as there are runnable jobs. */
   readonly workerWakeup?: number;
+  /**
+   * `--grab-wait`: milliseconds a worker's grab that finds no job waits for
+   * one before NO_JOB (default 1). A job arriving meanwhile goes straight to
+   * the worker, saving the NO_JOB, PRE_SLEEP, NOOP, GRAB_JOB exchange; 0
+   * answers NO_JOB at once, as gearmand does.
+   */
+  readonly grabWait?: number;
   /** `--job-handle-prefix`; default `H:<hostname>`. */
   readonly jobHandlePrefix?: string;
   /** `--exceptions`: forward WORK_EXCEPTION to every client. */
@@ -50,5 +57,7 @@ export interface ServerOptions {
 
 /** The default Gearman port. */
 export const DEFAULT_PORT = 4730;
+/** How long a worker's empty grab waits for a job by default (`--grab-wait`), in ms. */
+export const DEFAULT_GRAB_WAIT_MS = 1;
 /** The default largest packet payload: 64 MiB. */
 export const DEFAULT_MAX_PACKET_SIZE = 64 * 1024 * 1024;

@@ -6,7 +6,12 @@ import { createStore, type JobStore } from "../store/store.ts";
 import { ServerConnection } from "./connection.ts";
 import { Core } from "./core.ts";
 import { type Job, JobState, Persisted } from "./job.ts";
-import { DEFAULT_MAX_PACKET_SIZE, DEFAULT_PORT, type ServerOptions } from "./options.ts";
+import {
+  DEFAULT_GRAB_WAIT_MS,
+  DEFAULT_MAX_PACKET_SIZE,
+  DEFAULT_PORT,
+  type ServerOptions,
+} from "./options.ts";
 
 /** How long close() waits for a store commit in flight. */
 const STORE_CLOSE_MS = 10000;
@@ -48,6 +53,7 @@ export class GearmanServer {
     this.#core = new Core({
       jobRetries: options.jobRetries ?? 0,
       workerWakeup: options.workerWakeup ?? 0,
+      grabWaitMs: options.grabWait ?? DEFAULT_GRAB_WAIT_MS,
       jobHandlePrefix: options.jobHandlePrefix ?? "H:gearman-ts",
       exceptions: options.exceptions ?? false,
       maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
@@ -207,6 +213,7 @@ export class GearmanServer {
     } catch (err) {
       error = err;
     }
+    this.#core.parked.close();
     for (const sc of this.#byConn.values()) sc.end();
     this.#core.dispatcher.close();
     this.#core.queue.close();

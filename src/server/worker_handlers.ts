@@ -122,6 +122,7 @@ function forward(c: ServerConnection, job: Job, type: number, f: Frame): void {
 /** The worker is gone: its jobs go back to their queues, its abilities are dropped. */
 export function releaseWorker(c: ServerConnection): void {
   const core = c.core;
+  core.parked.forget(c);
   core.dispatcher.closed(c);
   for (const job of [...c.held]) core.requeue(job);
   for (const fn of c.registrations) fn.workers--;
@@ -154,12 +155,13 @@ function unregister(c: ServerConnection, fn: FunctionEntry): void {
   for (const job of [...c.held]) if (job.fn === fn) c.core.requeue(job);
 }
 
-function grab(c: ServerConnection, type: number): void {
+/** GRAB_JOB*: the next job for this worker, or (after a short wait, see ParkedGrabs) NO_JOB. */
+export function grab(c: ServerConnection, type: number): void {
   const core = c.core;
   const wasWoken = core.dispatcher.grabbing(c);
   const job = c.abilities.length === 0 ? undefined : core.queue.take(c.abilities, c.rr);
   if (job === undefined) {
-    c.startPacket(T.NO_JOB, 0);
+    if (!core.parked.park(c, type)) c.sendNoJob();
   } else {
     c.rr = core.queue.takenIndex + 1;
     assign(c, job);

@@ -333,8 +333,10 @@ export class GearmanWorker {
       this.#run(s, reply);
       this.#pumpAll();
     }, () => {
+      // The link closed: its slot may go to another server.
       s.grabbing--;
       this.#grabs--;
+      this.#pumpAll();
     });
   }
 

@@ -28,6 +28,7 @@ describe("parseServerArgs()", () => {
     assert.equal(c.options.port, 4730);
     assert.equal(c.options.jobRetries, 0);
     assert.equal(c.options.workerWakeup, 0);
+    assert.equal(c.options.grabWait, 1);
     assert.equal(c.options.exceptions, false);
     assert.equal(c.options.jobHandlePrefix, `H:${hostname()}`);
     assert.equal(c.logLevel, "ERROR");
@@ -47,6 +48,7 @@ describe("parseServerArgs()", () => {
       "3",
       "-R",
       "-w2",
+      "--grab-wait=5",
       "--job-handle-prefix=H:box",
       "--exceptions",
       "-l",
@@ -67,6 +69,7 @@ describe("parseServerArgs()", () => {
       port: 4731,
       jobRetries: 3,
       workerWakeup: 2,
+      grabWait: 5,
       exceptions: true,
       maxPacketSize: 1024 * 1024,
       backlog: 64,
@@ -92,6 +95,7 @@ describe("parseServerArgs()", () => {
     rejects(["-p", "70000"], /--port/);
     rejects(["-j", "-1"], /needs a value|--job-retries/);
     rejects(["-w", "1.5"], /invalid --worker-wakeup/);
+    rejects(["--grab-wait=5000"], /invalid --grab-wait: expected an integer 0-1000/);
     rejects(["-b", "0"], /invalid --backlog: expected an integer >= 1/);
     rejects(["--verbose=LOUD"], /invalid --verbose: expected one of FATAL, .*DEBUG, got 'LOUD'/);
     rejects(["--max-packet-size=big"], /invalid --max-packet-size/);

@@ -4,6 +4,7 @@ import { createClient } from "../../src/client/client.ts";
 import { createAdminClient } from "../../src/client/admin_client.ts";
 import { createWorker } from "../../src/worker/worker.ts";
 import { createServer, type GearmanServer } from "../../src/server/server.ts";
+import { createServer as createNetServer, type Socket } from "node:net";
 
 async function serve(port = 0): Promise<[GearmanServer, number]> {
   const server = createServer({ port });
@@ -62,6 +63,39 @@ describe("GearmanClient and GearmanWorker across server restarts", () => {
         assert.equal((await client.submit("two-rev", `u${i}`, { unique: `key-${i}` })).text(), `${i}u`);
         await client.submitBackground("two-rev", `bg${i}`);
       }
+    } finally {
+      client.close();
+      await worker.stop();
+      await b.close();
+    }
+  });
+
+  it("a worker whose grab is cut off with its server takes the next job from its other server", async () => {
+    // A server that takes the worker's first grab, never answers it, then goes away for good.
+    let grabbed!: () => void;
+    const grabSeen = new Promise<void>((resolve) => (grabbed = resolve));
+    const sockets: Socket[] = [];
+    const gone = createNetServer((socket) => {
+      sockets.push(socket);
+      socket.on("data", (chunk) => {
+        for (let i = 0; i + 12 <= chunk.length; i += 12 + chunk.readUInt32BE(i + 8)) {
+          if (chunk.readUInt32BE(i + 4) === 30) grabbed(); // GRAB_JOB_UNIQ
+        }
+      });
+    });
+    await new Promise<void>((resolve) => gone.listen(0, "127.0.0.1", resolve));
+    const gonePort = (gone.address() as { port: number }).port;
+    const [b, portB] = await serve();
+    const worker = createWorker({ servers: [`127.0.0.1:${gonePort}`, `127.0.0.1:${portB}`] })
+      .register("cut-rev", (job) => job.text().split("").reverse().join(""));
+    worker.start();
+    const client = createClient({ servers: `127.0.0.1:${portB}` });
+    try {
+      await grabSeen;
+      const closed = new Promise<void>((resolve) => gone.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+      assert.equal((await client.submit("cut-rev", "abc", { timeoutMs: 5000 })).text(), "cba");
     } finally {
       client.close();
       await worker.stop();

@@ -70,4 +70,6 @@ export {
 export { LOG_LEVELS, Logger, type LogLevel, type LogSink, parseLogLevel } from "./src/log.ts";
 export type { Addr, Conn, ConnHandlers, Listener, Net, Runtime } from "./src/net/net.ts";
 export { defaultNet } from "./src/net/default_net.ts";
+export { NodeNet, type NodeNetOptions } from "./src/net/node_net.ts";
+export { DenoNet, type DenoNetOptions } from "./src/net/deno_net.ts";
 export { VERSION } from "./src/version.ts";

@@ -10,16 +10,19 @@ import { detectRuntime } from "./runtime.ts";
 let loading: Promise<Net> | undefined;
 
 /**
- * Returns the current runtime's adapter: `DenoNet` on Deno, `BunNet` on Bun,
- * `NodeNet` elsewhere. Adapters are loaded with a dynamic `import()`, so Node
- * never loads Bun or Deno code. The instance is created once and shared.
+ * Returns the adapter for the current runtime: `BunNet` on Bun, `NodeNet`
+ * elsewhere, Deno included. On Deno, `node:net` measured lighter and faster
+ * than `Deno.listen` (`DenoNet`): 9.6 against 16 KiB per idle connection and
+ * 10-20 % more foreground round trips, since a pending `conn.read()` holds a
+ * buffer per connection. Adapters are loaded with a dynamic `import()`, so
+ * Node never loads Bun code. The instance is created once and shared.
  *
  * @returns The adapter for this runtime.
  * @example
  * ```ts
  * import { defaultNet } from "./default_net.ts";
  * const net = await defaultNet();
- * console.log(net.runtime); // "node", "deno" or "bun"
+ * console.log(net.runtime); // "node" (on Node and Deno) or "bun"
  * ```
  */
 export function defaultNet(): Promise<Net> {
@@ -32,18 +35,10 @@ export function defaultNet(): Promise<Net> {
 }
 
 async function load(): Promise<Net> {
-  switch (detectRuntime()) {
-    case "deno": {
-      const { DenoNet } = await import("./deno_net.ts");
-      return new DenoNet();
-    }
-    case "bun": {
-      const { BunNet } = await import("./bun_net.ts");
-      return new BunNet();
-    }
-    case "node": {
-      const { NodeNet } = await import("./node_net.ts");
-      return new NodeNet();
-    }
+  if (detectRuntime() === "bun") {
+    const { BunNet } = await import("./bun_net.ts");
+    return new BunNet();
   }
+  const { NodeNet } = await import("./node_net.ts");
+  return new NodeNet();
 }

@@ -8,6 +8,7 @@ import { asError, ConnectionError } from "../errors.ts";
 import type { DenoApi, DenoTcpConn, DenoTcpListener } from "./deno_types.d.ts";
 import type { Addr, Conn, ConnectOptions, ConnHandlers } from "./net.ts";
 import type { Listener, ListenOptions, Net, Runtime } from "./net.ts";
+import type { NodeNet } from "./node_net.ts";
 
 /** Options of {@link DenoNet}. */
 export interface DenoNetOptions {
@@ -27,7 +28,10 @@ const MERGE_UP_TO = 64 * 1024;
 const deno = (): DenoApi => (globalThis as unknown as { Deno: DenoApi }).Deno;
 
 /**
- * A {@link Net} over Deno's own TCP API. Each connection runs one read loop
+ * A {@link Net} over Deno's own TCP API, for Deno programs that want it
+ * (`createServer({ net: new DenoNet() })`); the default on Deno is
+ * {@link NodeNet}, which needs less memory per idle connection because no
+ * read buffer waits on each one. Each connection runs one read loop
  * (no promise per chunk reaches the core) and one sequential writer that
  * loops until `conn.write` has taken every byte. Every chunk passed to
  * `onData` has memory of its own: no later read reuses it.
@@ -44,6 +48,7 @@ const deno = (): DenoApi => (globalThis as unknown as { Deno: DenoApi }).Deno;
  * ```
  */
 export class DenoNet implements Net {
+  /** The runtime this adapter is written for. */
   readonly runtime: Runtime = "deno";
   readonly #hwm: number;
 
@@ -51,6 +56,7 @@ export class DenoNet implements Net {
     this.#hwm = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   }
 
+  /** Listens on `addr`; see {@link Net.listen}. */
   listen(addr: Addr, handlers: ConnHandlers, opts: ListenOptions = {}): Promise<Listener> {
     const { hostname, port } = addr;
     const tcpBacklog = opts.backlog ?? 1024;
@@ -93,6 +99,7 @@ export class DenoNet implements Net {
     });
   }
 
+  /** Connects to `addr`; see {@link Net.connect}. */
   async connect(addr: Addr, handlers: ConnHandlers, opts: ConnectOptions = {}): Promise<Conn> {
     const { hostname, port } = addr;
     const abort = new AbortController();

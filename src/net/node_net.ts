@@ -46,6 +46,7 @@ const DEFAULT_BACKLOG = 1024;
  * ```
  */
 export class NodeNet implements Net {
+  /** The runtime this adapter is written for. */
   readonly runtime: Runtime = "node";
   readonly #hwm: number;
 
@@ -53,6 +54,7 @@ export class NodeNet implements Net {
     this.#hwm = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   }
 
+  /** Listens on `addr`; see {@link Net.listen}. */
   listen(addr: Addr, handlers: ConnHandlers, opts: ListenOptions = {}): Promise<Listener> {
     const keepalive = opts.keepalive ?? false;
     const server = net.createServer({ allowHalfOpen: true }, (socket) => {
@@ -80,6 +82,7 @@ export class NodeNet implements Net {
     });
   }
 
+  /** Connects to `addr`; see {@link Net.connect}. */
   connect(addr: Addr, handlers: ConnHandlers, opts: ConnectOptions = {}): Promise<Conn> {
     return new Promise<Conn>((resolve, reject) => {
       const socket = net.connect({ host: addr.hostname, port: addr.port, allowHalfOpen: true });

@@ -1,5 +1,6 @@
 // One contract suite for every Net adapter. Run under each runtime it covers
-// that runtime's default adapter, plus NodeNet (the fallback on Deno and Bun).
+// that runtime's default adapter (NodeNet on Node and Deno, BunNet on Bun),
+// plus NodeNet under Bun and DenoNet under Deno.
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -381,4 +382,8 @@ const native = await defaultNet();
 const adapters: Array<[string, Net]> = native instanceof NodeNet
   ? [["NodeNet (default)", native]]
   : [[`${native.constructor.name} (default)`, native], ["NodeNet (fallback)", new NodeNet()]];
+if (runtime === "deno") {
+  const { DenoNet } = await import("../../src/net/deno_net.ts");
+  adapters.push(["DenoNet (Deno.listen)", new DenoNet()]);
+}
 for (const [label, net] of adapters) describe(`${label} on ${runtime}`, () => contract(net));

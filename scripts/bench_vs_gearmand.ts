@@ -283,8 +283,14 @@ function buildGearbench(): void {
 type Fields = Record<string, string>;
 
 /** Runs a generator child with a hard wall-clock bound; returns its stdout (and logs its stderr). */
+/**
+ * Runs a generator; returns its stdout with a `gen_cpu_s=` line added: the CPU
+ * (user + system) it used, which `sh` reads from its own /proc stat (cutime,
+ * cstime) once the generator has exited.
+ */
 async function runChild(argv: string[], what: string): Promise<string> {
-  const child = start(argv, "pipe");
+  const report = '"$@"; s=$?; echo "gen_cpu_ticks=$(cut -d" " -f16,17 /proc/$$/stat)"; exit $s';
+  const child = start(["sh", "-c", report, "sh", ...argv], "pipe");
   let out = "", err = "";
   child.stdout!.on("data", (b: Buffer) => (out += b));
   child.stderr!.on("data", (b: Buffer) => (err += b));
@@ -300,7 +306,14 @@ async function gearbench(port: number, fn: string, args: string[]): Promise<Fiel
   const out = await runChild([GEARBENCH, "-p", String(port), "-t", String(MAXT), "-f", fn, ...args], `gearbench ${args[0]}`);
   const line = out.split("\n").filter((l) => l.startsWith("RESULT ")).pop();
   if (!line) return {};
-  return Object.fromEntries(line.slice(7).split(" ").map((kv) => kv.split("=") as [string, string]));
+  const f: Fields = Object.fromEntries(line.slice(7).split(" ").map((kv) => kv.split("=") as [string, string]));
+  return { ...f, gen_cpu_s: genCpu(out) };
+}
+
+/** The generator's CPU seconds from runChild's `gen_cpu_ticks=U S` line. */
+function genCpu(out: string): string {
+  const m = /^gen_cpu_ticks=(\d+) (\d+)$/m.exec(out);
+  return m ? String((Number(m[1]) + Number(m[2])) / HZ) : "NaN";
 }
 
 /** Runs `gearman-ts bench --json` on GEN_RT; returns its one workload as gearbench-style fields. */
@@ -309,9 +322,15 @@ async function tsbench(port: number, fn: string, args: string[]): Promise<Fields
   const argv = [...rt, SELF, "--generator", "-h", HOST, "-p", String(port), "-f", fn, "--json", "-q", ...args];
   const out = await runChild(argv, `gearman-ts bench ${args.join(" ")}`);
   try {
-    const w = (JSON.parse(out) as { workloads: Record<string, unknown>[] }).workloads[0] ?? {};
+    const json = out.replace(/^gen_cpu_ticks=.*$/m, "");
+    const w = (JSON.parse(json) as { workloads: Record<string, unknown>[] }).workloads[0] ?? {};
     const lat = (w.latencyUs ?? {}) as Record<string, number>;
-    const f: Fields = { jobs: String(w.jobs), rate: String(w.jobsPerSecond), errors: String(w.errors) };
+    const f: Fields = {
+      jobs: String(w.jobs),
+      rate: String(w.jobsPerSecond),
+      errors: String(w.errors),
+      gen_cpu_s: genCpu(out),
+    };
     for (const p of ["p50", "p99", "p999"]) if (lat[p] !== undefined) f[`${p}_us`] = String(lat[p]);
     return f;
   } catch {
@@ -324,14 +343,18 @@ async function tsbench(port: number, fn: string, args: string[]): Promise<Fields
 const BASE_METRICS = [
   { key: "a", wl: "a", label: "(a) bg submit, 2 conns, pipelined", unit: "jobs/s", higher: true },
   { key: "a_cpu", wl: "a", label: "    server CPU per job", unit: "us", higher: false },
+  { key: "a_gen", wl: "a", label: "    generator CPU per job", unit: "us", higher: false },
   { key: "b", wl: "b", label: "(b) drain by 4 workers", unit: "jobs/s", higher: true },
   { key: "b_cpu", wl: "b", label: "    server CPU per job", unit: "us", higher: false },
+  { key: "b_gen", wl: "b", label: "    generator CPU per job", unit: "us", higher: false },
   { key: "c", wl: "c", label: "(c) fg round trips, 8 clients x 4 workers", unit: "jobs/s", higher: true },
   { key: "c_cpu", wl: "c", label: "    server CPU per job", unit: "us", higher: false },
+  { key: "c_gen", wl: "c", label: "    generator CPU per job", unit: "us", higher: false },
   { key: "c_p50", wl: "c", label: "    p50 latency", unit: "us", higher: false },
   { key: "c_p99", wl: "c", label: "    p99 latency", unit: "us", higher: false },
   { key: "f", wl: "f", label: "(f) fg round trips, 1 MiB payloads, 8 x 4", unit: "jobs/s", higher: true },
   { key: "f_cpu", wl: "f", label: "    server CPU per job", unit: "us", higher: false },
+  { key: "f_gen", wl: "f", label: "    generator CPU per job", unit: "us", higher: false },
   { key: "f_p50", wl: "f", label: "    p50 latency", unit: "ms", higher: false },
   { key: "f_p99", wl: "f", label: "    p99 latency", unit: "ms", higher: false },
   { key: "d", wl: "d", label: `(d) RSS per queued job (${RSS_JOBS} jobs)`, unit: "B/job", higher: false },
@@ -410,8 +433,10 @@ async function measure(t: Target, order: readonly Gen[]): Promise<{ s: Sample; o
     s[`${wl}.${g}`] = ok ? num(r, "rate") : NaN;
     s[`${wl}_p50.${g}`] = ok ? num(r, "p50_us") / scale : NaN;
     s[`${wl}_p99.${g}`] = ok ? num(r, "p99_us") / scale : NaN;
-    // The jobs counted exclude the 0.5 s warm-up; the server's CPU covers it too.
-    s[`${wl}_cpu.${g}`] = ok ? (cpu * num(r, "jobs")) / (num(r, "rate") * (secs + 0.5)) : NaN;
+    // The jobs counted exclude the 0.5 s warm-up; the CPU figures cover it too.
+    const all = num(r, "rate") * (secs + 0.5);
+    s[`${wl}_cpu.${g}`] = ok ? (cpu * num(r, "jobs")) / all : NaN;
+    s[`${wl}_gen.${g}`] = ok ? (num(r, "gen_cpu_s") * 1e6) / all : NaN;
   };
   if (/[ab]/.test(WL)) {
     await group(async (srv) => {
@@ -419,10 +444,15 @@ async function measure(t: Target, order: readonly Gen[]): Promise<{ s: Sample; o
         const fn = `bench_ab_${g}`;
         const [a, aCpu] = await timed(srv, gen(g, srv.port, fn, { mode: "submit", n: K }));
         const jobs = num(a, "jobs"), aOk = num(a, "errors") === 0 && jobs === K;
-        if (WL.includes("a")) [s[`a.${g}`], s[`a_cpu.${g}`]] = aOk ? [num(a, "rate"), aCpu] : [NaN, NaN];
+        if (WL.includes("a")) {
+          [s[`a.${g}`], s[`a_cpu.${g}`]] = aOk ? [num(a, "rate"), aCpu] : [NaN, NaN];
+          s[`a_gen.${g}`] = aOk ? (num(a, "gen_cpu_s") * 1e6) / jobs : NaN;
+        }
         if (WL.includes("b") && jobs > 0) {
           const [b, bCpu] = await timed(srv, gen(g, srv.port, fn, { mode: "drain", n: jobs }));
-          [s[`b.${g}`], s[`b_cpu.${g}`]] = num(b, "jobs") >= jobs ? [num(b, "rate"), bCpu] : [NaN, NaN];
+          const bOk = num(b, "jobs") >= jobs;
+          [s[`b.${g}`], s[`b_cpu.${g}`]] = bOk ? [num(b, "rate"), bCpu] : [NaN, NaN];
+          s[`b_gen.${g}`] = bOk ? (num(b, "gen_cpu_s") * 1e6) / num(b, "jobs") : NaN;
         }
       }
     });
@@ -554,6 +584,15 @@ async function main(): Promise<void> {
       median(series(t, `${wl}.ts`).map((v, i) => v / (series(t, `${wl}.C`)[i] ?? NaN))),
     ])),
   }));
+  // A CPU-bound run does (cores / CPU per job) jobs/s, CPU per job = generator + server. A server
+  // using no CPU at all would leave the generator's share alone: this bounds the ratio any server
+  // could reach against gearmand in the same run.
+  const ceiling = (t: Target, m: Metric) =>
+    (med("gearmand", `${m.wl}_gen.${m.gen}`) + med("gearmand", `${m.wl}_cpu.${m.gen}`)) / med(t, `${m.wl}_gen.${m.gen}`);
+  const ceilings = throughput().map((m) => ({
+    key: m.key,
+    byRuntime: Object.fromEntries(runtimes.map((t) => [t, ceiling(t, m)])),
+  }));
   const meta = {
     date: new Date().toISOString(), cores: cpus().length, rounds: ROUNDS, jobs: K, roundtripSeconds: D,
     bigRoundtripSeconds: DF, bigPayloadBytes: BIG, generators: gens, generatorRuntime: GEN_RT,
@@ -579,7 +618,7 @@ async function main(): Promise<void> {
     const report = {
       meta, results, bestRuntime, fastest: ranked()[0] ?? null, throughputGeomeanRatio: geomean(),
       byGenerator: Object.fromEntries(gens.map((g) => [g, { fastest: ranked(g)[0] ?? null, geomean: geomean(g) }])),
-      tsOverC: agree,
+      tsOverC: agree, zeroCpuCeiling: ceilings,
     };
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     return;
@@ -613,6 +652,10 @@ async function main(): Promise<void> {
         agree.map((a) => `${a.wl} ` + targets.map((t) => `${t} ${fmtRatio(a.byTarget[t] ?? NaN)}`).join(" "))
           .join("; ")]
       : []),
+    "ceiling = the x gm a server using no CPU at all would reach in this run, (generator + gearmand CPU",
+    "per job) / generator CPU per job against gearman-ts, where the run is CPU-bound: " +
+    ceilings.map((c) => `${c.key} ` + runtimes.map((t) => `${t} ${fmtRatio(c.byRuntime[t] ?? NaN)}`).join(" "))
+      .join("; "),
     `other CPU during the measurements: mean ${otherMean.toFixed(2)} cores, ` +
     `most ${worst.cores.toFixed(2)} (round ${worst.round}, ${worst.target})${shared}`,
     ...(throughput().length > 0 && ranked().length > 0

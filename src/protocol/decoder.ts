@@ -28,10 +28,13 @@ export interface FrameHandlers {
   onBadPacket(magic: Magic, type: number, problem: string): void;
 }
 
-/** Number of NUL bytes in `bytes`, counting up to `most`. */
+/** Number of NUL bytes in `bytes`, counting up to `most` (no scan past the last one counted). */
 function countNuls(bytes: Uint8Array, most: number): number {
   let n = 0;
-  for (let at = bytes.indexOf(0); at >= 0 && n < most; at = bytes.indexOf(0, at + 1)) n++;
+  for (let at = -1; n < most; n++) {
+    at = bytes.indexOf(0, at + 1);
+    if (at < 0) break;
+  }
   return n;
 }
 

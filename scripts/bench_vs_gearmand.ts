@@ -652,10 +652,14 @@ async function main(): Promise<void> {
         agree.map((a) => `${a.wl} ` + targets.map((t) => `${t} ${fmtRatio(a.byTarget[t] ?? NaN)}`).join(" "))
           .join("; ")]
       : []),
-    "ceiling = the x gm a server using no CPU at all would reach in this run, (generator + gearmand CPU",
-    "per job) / generator CPU per job against gearman-ts, where the run is CPU-bound: " +
-    ceilings.map((c) => `${c.key} ` + runtimes.map((t) => `${t} ${fmtRatio(c.byRuntime[t] ?? NaN)}`).join(" "))
-      .join("; "),
+    ...(ceilings.length > 0
+      ? [
+        "ceiling = the x gm a server using no CPU at all would reach in this run, (generator + gearmand CPU",
+        "per job) / generator CPU per job against gearman-ts, where the run is CPU-bound: " +
+        ceilings.map((c) => `${c.key} ` + runtimes.map((t) => `${t} ${fmtRatio(c.byRuntime[t] ?? NaN)}`).join(" "))
+          .join("; "),
+      ]
+      : []),
     `other CPU during the measurements: mean ${otherMean.toFixed(2)} cores, ` +
     `most ${worst.cores.toFixed(2)} (round ${worst.round}, ${worst.target})${shared}`,
     ...(throughput().length > 0 && ranked().length > 0

@@ -131,6 +131,10 @@ class NodeListener implements Listener {
   }
 }
 
+/** Where a socket keeps its NodeConn, so one set of listeners serves every socket. */
+const CONN = Symbol("NodeConn");
+type OwnedSocket = net.Socket & { [CONN]: NodeConn };
+
 class NodeConn implements Conn {
   readonly remote: Addr;
   readonly #socket: net.Socket;
@@ -151,18 +155,34 @@ class NodeConn implements Conn {
     this.#hwm = Math.max(hwm, socket.writableHighWaterMark);
     this.remote = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
-    socket.on("drain", () => this.#onDrain());
-    // allowHalfOpen is on so that a peer's FIN does not end our side before a
-    // write deferred to the next turn (a write coalescer) has gone out.
-    socket.on("end", () => {
-      if (!this.#ending) setTimeout(() => this.end(), 0);
-    });
-    socket.on("error", (err: Error) => {
-      this.#err ??= ConnectionError.from(err, `connection ${this.#peer()}`);
-    });
-    socket.on("close", () => this.#onClose());
+    (socket as OwnedSocket)[CONN] = this;
+    // Shared listeners (`this` is the socket): no closures per connection.
+    socket.on("data", NodeConn.#data);
+    socket.on("drain", NodeConn.#drain);
+    socket.on("end", NodeConn.#end);
+    socket.on("error", NodeConn.#error);
+    socket.on("close", NodeConn.#close);
   }
+
+  static readonly #data = function (this: OwnedSocket, chunk: Buffer): void {
+    this[CONN].#onData(chunk);
+  };
+  static readonly #drain = function (this: OwnedSocket): void {
+    this[CONN].#onDrain();
+  };
+  // allowHalfOpen is on so that a peer's FIN does not end our side before a
+  // write deferred to the next turn (a write coalescer) has gone out.
+  static readonly #end = function (this: OwnedSocket): void {
+    const conn = this[CONN];
+    if (!conn.#ending) setTimeout(() => conn.end(), 0);
+  };
+  static readonly #error = function (this: OwnedSocket, err: Error): void {
+    const conn = this[CONN];
+    conn.#err ??= ConnectionError.from(err, `connection ${conn.#peer()}`);
+  };
+  static readonly #close = function (this: OwnedSocket): void {
+    this[CONN].#onClose();
+  };
 
   /** Calls `onOpen` for an accepted connection. */
   opened(): void {

@@ -1,6 +1,6 @@
 import { ProtocolError } from "../errors.ts";
 import { latin1, view } from "../util/bytes.ts";
-import { Frame, NO_PIECES, PIECES_FROM } from "./frame.ts";
+import { Frame, NO_BYTES, NO_PIECES, PIECES_FROM } from "./frame.ts";
 import {
   ARG_COUNTS,
   HEADER_SIZE,
@@ -48,7 +48,7 @@ const STATE_LINE = 3;
 const STATE_DEAD = 4;
 
 const NO_ARGS: Uint8Array[] = [];
-const NO_BYTES = new Uint8Array(0);
+
 /**
  * Streaming decoder for one connection: binary packets and text admin lines
  * on the same stream (PROTOCOL.md §1-2). A frame that fits in the chunk is
@@ -60,15 +60,15 @@ const NO_BYTES = new Uint8Array(0);
 export class Decoder {
   readonly #handlers: DecoderHandlers | undefined;
   readonly #frameHandlers: FrameHandlers | undefined;
-  readonly #bad: (magic: Magic, type: number, problem: string) => void;
   readonly #maxPacketSize: number;
   readonly #frame = new Frame();
   #state = STATE_START;
-  readonly #header = new Uint8Array(HEADER_SIZE);
+  /** A header split across chunks (allocated the first time one is). */
+  #header: Uint8Array | undefined = undefined;
   #filled = 0;
   #magic: Magic = MAGIC_REQ;
   #type = 0;
-  #body: Uint8Array = new Uint8Array(0);
+  #body: Uint8Array = NO_BYTES;
   /** A large split frame kept as the chunks' views (frame handlers only), and its size. */
   #pieces: Uint8Array[] | undefined = undefined;
   #size = 0;
@@ -78,7 +78,6 @@ export class Decoder {
   constructor(handlers: DecoderHandlers | FrameHandlers, maxPacketSize: number) {
     if ("onFrame" in handlers) this.#frameHandlers = handlers;
     else this.#handlers = handlers;
-    this.#bad = (magic, type, problem) => handlers.onBadPacket(magic, type, problem);
     this.#maxPacketSize = maxPacketSize;
   }
 
@@ -99,7 +98,7 @@ export class Decoder {
             break;
           }
           if (end - off < HEADER_SIZE) {
-            this.#header.set(view(chunk, off, end));
+            (this.#header ??= new Uint8Array(HEADER_SIZE)).set(view(chunk, off, end));
             this.#filled = end - off;
             this.#state = STATE_HEADER;
             return;
@@ -116,11 +115,12 @@ export class Decoder {
         }
         case STATE_HEADER: {
           const take = Math.min(HEADER_SIZE - this.#filled, end - off);
-          this.#header.set(view(chunk, off, off + take), this.#filled);
+          const header = this.#header as Uint8Array;
+          header.set(view(chunk, off, off + take), this.#filled);
           this.#filled += take;
           off += take;
           if (this.#filled < HEADER_SIZE) return;
-          const size = this.#readHeader(this.#header, 0);
+          const size = this.#readHeader(header, 0);
           if (end - off >= size) {
             this.#state = STATE_START;
             off += size;
@@ -143,7 +143,7 @@ export class Decoder {
             this.#emitPieces(pieces);
           } else if (this.#filled === this.#size) {
             const body = this.#body;
-            this.#body = new Uint8Array(0);
+            this.#body = NO_BYTES;
             this.#state = STATE_START;
             this.#emit(body, 0, body.length, true);
           }
@@ -234,7 +234,7 @@ export class Decoder {
     const f = this.#frame;
     if (count === 0) {
       if (end !== start) {
-        this.#bad(this.#magic, type, "expected no arguments");
+        this.#badPacket(this.#magic, type, "expected no arguments");
         return;
       }
     } else {
@@ -251,7 +251,7 @@ export class Decoder {
           nul = at < 0 ? end : near + at;
         }
         if (nul === end) {
-          this.#bad(this.#magic, type, `expected ${count} arguments, got ${i + 1}`);
+          this.#badPacket(this.#magic, type, `expected ${count} arguments, got ${i + 1}`);
           return;
         }
         starts[i] = pos;
@@ -280,6 +280,10 @@ export class Decoder {
     for (let i = 0; i < count; i++) args[i] = f.arg(i);
     f.buf = NO_BYTES;
     handlers.onPacket(this.#magic, type, args);
+  }
+
+  #badPacket(magic: Magic, type: number, problem: string): void {
+    (this.#frameHandlers ?? this.#handlers as DecoderHandlers).onBadPacket(magic, type, problem);
   }
 
   /** Collects a text line starting at `off`; returns the offset after what was used. */

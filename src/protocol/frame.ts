@@ -13,6 +13,9 @@ export const PIECES_FROM = 256 * 1024;
 /** An empty {@link Frame.rest}. */
 export const NO_PIECES: readonly Uint8Array[] = [];
 
+/** What {@link Frame.buf} holds between packets, so that no chunk stays pinned. */
+export const NO_BYTES: Uint8Array = new Uint8Array(0);
+
 /**
  * One decoded packet as offsets: argument `i` is `buf[starts[i]..ends[i])`,
  * except that the last argument goes on with the chunks in {@link rest}
@@ -23,7 +26,7 @@ export const NO_PIECES: readonly Uint8Array[] = [];
  */
 export class Frame {
   /** The bytes the payload is in. */
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = NO_BYTES;
   /** True when `buf` was allocated for this payload alone (a frame that spanned chunks). */
   owned = false;
   /** Number of arguments. */

@@ -134,11 +134,12 @@ export function releaseWorker(c: ServerConnection): void {
 function register(c: ServerConnection, name: string, timeoutMs: number): void {
   const fn = c.core.queue.fn(name);
   fn.workers++;
-  c.registrations.push(fn);
+  // Copies of the exact size: most workers register once and then idle.
+  c.registrations = [...c.registrations, fn];
   if (timeoutMs > 0) (c.timeouts ??= new Map()).set(fn, Math.max(timeoutMs, MIN_TIMEOUT_MS));
   else c.timeouts?.delete(fn);
   if (!c.abilities.includes(fn)) {
-    c.abilities.push(fn);
+    c.abilities = [...c.abilities, fn];
     c.core.dispatcher.added(c, fn);
   }
 }

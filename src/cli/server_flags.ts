@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import { InvalidArgumentError } from "../errors.ts";
 import { LOG_LEVELS, type LogLevel, parseLogLevel } from "../log.ts";
 import {
+  DEFAULT_CREATED_WAIT_MS,
   DEFAULT_GRAB_WAIT_MS,
   DEFAULT_MAX_PACKET_SIZE,
   DEFAULT_PORT,
@@ -30,6 +31,7 @@ export const SERVER_FLAGS = {
   "round-robin": { ...bool, short: "R" },
   "worker-wakeup": { ...str, short: "w" },
   "grab-wait": str,
+  "created-wait": str,
   "job-handle-prefix": str,
   exceptions: bool,
   "log-file": { ...str, short: "l" },
@@ -218,6 +220,9 @@ function finish(v: Values, configFile: string | undefined): ServerConfig {
     grabWait: v["grab-wait"] === undefined
       ? DEFAULT_GRAB_WAIT_MS
       : parseInteger("--grab-wait", v["grab-wait"], 0, 1000),
+    createdWait: v["created-wait"] === undefined
+      ? DEFAULT_CREATED_WAIT_MS
+      : parseInteger("--created-wait", v["created-wait"], 0, 1000),
     exceptions: v.exceptions ?? false,
     maxPacketSize: v["max-packet-size"] === undefined
       ? DEFAULT_MAX_PACKET_SIZE

@@ -51,6 +51,9 @@ Jobs:
       --grab-wait=MS           how long a worker's grab that finds no job waits
                                for one before NO_JOB (default 1; 0 = at once,
                                as gearmand)
+      --created-wait=MS        how long JOB_CREATED of a foreground job may wait
+                               to leave with the job's result (default 1; 0 = at
+                               once, as gearmand)
       --job-handle-prefix=STR  job handle prefix (default H:<hostname>)
       --exceptions             forward WORK_EXCEPTION to every client
   -R, --round-robin            accepted; round-robin is always on

@@ -88,7 +88,7 @@ function handleSubmit(c: ServerConnection, kind: SubmitKind, f: Frame): void {
       core.acknowledgeBackground(existing, c);
     } else {
       core.attach(existing, c);
-      c.sendHandle(T.JOB_CREATED, existing, true);
+      c.sendCreated(existing);
     }
     return;
   }
@@ -121,7 +121,7 @@ function handleSubmit(c: ServerConnection, kind: SubmitKind, f: Frame): void {
     core.acknowledgeBackground(job, c);
   } else {
     core.attach(job, c);
-    c.sendHandle(T.JOB_CREATED, job, true);
+    if (!core.created.hold(c, job)) c.sendCreated(job);
   }
 }
 

@@ -9,8 +9,9 @@ import { runAdminCommand } from "./admin_commands.ts";
 import { handleClientPacket } from "./client_handlers.ts";
 import type { Core } from "./core.ts";
 import { SleepState } from "./dispatcher.ts";
-import type { FunctionEntry, Job } from "./job.ts";
+import type { FunctionEntry, Job, ReplySlot } from "./job.ts";
 import { INLINE_LIMIT, Output } from "./output.ts";
+import type { CreatedHolder } from "./held_created.ts";
 import type { ParkedWorker } from "./parked_grabs.ts";
 import { grab, handleWorkerPacket, releaseWorker } from "./worker_handlers.ts";
 
@@ -19,7 +20,7 @@ import { grab, handleWorkerPacket, releaseWorker } from "./worker_handlers.ts";
  * as a client (jobs it waits on) and as a worker (abilities, jobs it holds).
  * Roles are not declared in Gearman; any connection may be both.
  */
-export class ServerConnection extends Output implements FrameHandlers, ParkedWorker {
+export class ServerConnection extends Output implements FrameHandlers, ParkedWorker, CreatedHolder {
   readonly id: number;
   readonly core: Core;
   readonly #decoder: Decoder;
@@ -37,8 +38,12 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
   rr = 0;
   sleep: SleepState = SleepState.AWAKE;
   parkedGrab = 0;
-  parkedAt = 0;
   parks = 0;
+  heldJob: Job | undefined = undefined;
+  heldSlot: ReplySlot | undefined = undefined;
+  holds = 0;
+  /** The highest job `seq` whose JOB_CREATED was queued behind replies waiting for a commit. */
+  #createdBehind = 0;
   /** Jobs this worker is running, in no order; each knows its index (`heldAt`). */
   readonly held: Job[] = [];
   /**
@@ -72,8 +77,7 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
   }
 
   onFrame(magic: Magic, type: number, frame: Frame): void {
-    // A grab still waiting for a job is answered first, so replies keep request order.
-    if (this.parkedGrab !== 0) this.core.parked.answer(this);
+    this.#settle();
     if (magic === MAGIC_RES) {
       this.sendError("INVALID_MAGIC", "Request magic expected");
       return;
@@ -85,12 +89,12 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
   }
 
   onAdminLine(line: string): void {
-    if (this.parkedGrab !== 0) this.core.parked.answer(this);
+    this.#settle();
     runAdminCommand(this, line);
   }
 
   onBadPacket(_magic: Magic, type: number, problem: string): void {
-    if (this.parkedGrab !== 0) this.core.parked.answer(this);
+    this.#settle();
     this.core.logger.warning(`${this.ip}: bad ${PACKET_NAMES[type]}: ${problem}`);
     this.sendError("INVALID_PACKET", `${PACKET_NAMES[type]}: ${problem}`);
   }
@@ -163,16 +167,35 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
     else if (inline) out.set(payload as Uint8Array, at);
   }
 
-  /** Queues a packet with the payload of a received frame, as it came (WORK_* to clients). */
-  forward(type: number, frame: Frame): void {
+  /** Queues a foreground job's JOB_CREATED, in reply order. */
+  sendCreated(job: Job): void {
+    if (this.repliesHeld && job.seq > this.#createdBehind) this.#createdBehind = job.seq;
+    this.sendHandle(PacketType.JOB_CREATED, job, true);
+  }
+
+  /**
+   * Queues a packet about a job this client waits on (WORK_*). It is not
+   * held back by replies waiting for a commit, unless the job's own
+   * JOB_CREATED is among them; a held JOB_CREATED goes out first.
+   */
+  sendAbout(job: Job, bytes: Uint8Array): void {
+    this.releaseCreated();
+    if (this.#behindCreated(job)) this.reply(bytes);
+    else this.send(bytes);
+  }
+
+  /** As {@link sendAbout}, with the payload of a received frame, as it came. */
+  forward(job: Job, type: number, frame: Frame): void {
+    this.releaseCreated();
+    const inOrder = this.#behindCreated(job);
     const { buf, start, end, rest } = frame;
     const size = end - start;
     if (rest.length > 0) {
-      this.startPacket(type, 0, false, [buf.subarray(start, end), ...rest]);
+      this.startPacket(type, 0, inOrder, [buf.subarray(start, end), ...rest]);
     } else if (size > INLINE_LIMIT) {
-      this.startPacket(type, 0, false, buf.subarray(start, end));
+      this.startPacket(type, 0, inOrder, buf.subarray(start, end));
     } else {
-      const at = this.startPacket(type, size);
+      const at = this.startPacket(type, size, inOrder);
       const out = this.out;
       for (let i = 0; i < size; i++) out[at + i] = buf[start + i] as number;
     }
@@ -189,6 +212,11 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
 
   sendNoop(): void {
     this.startPacket(PacketType.NOOP, 0);
+  }
+
+  /** Sends a held JOB_CREATED now (see CreatedHolds). */
+  releaseCreated(): void {
+    if (this.heldJob !== undefined) this.core.created.release(this);
   }
 
   sendNoJob(): void {
@@ -256,6 +284,16 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
     this.discard();
     releaseWorker(this);
     this.core.detach(this);
+  }
+
+  #behindCreated(job: Job): boolean {
+    return job.seq <= this.#createdBehind && this.repliesHeld;
+  }
+
+  /** A request came: what waited for it (a parked grab, a held JOB_CREATED) is answered first. */
+  #settle(): void {
+    if (this.parkedGrab !== 0) this.core.parked.answer(this);
+    if (this.heldJob !== undefined) this.core.created.release(this);
   }
 
   #fault(err: unknown): void {

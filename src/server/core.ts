@@ -7,6 +7,7 @@ import type { ServerConnection } from "./connection.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { type Job, JobState, Persisted, type ReplySlot } from "./job.ts";
 import { JobQueue } from "./job_queue.ts";
+import { CreatedHolds } from "./held_created.ts";
 import { ParkedGrabs } from "./parked_grabs.ts";
 
 /** Server settings after defaults are applied. */
@@ -14,6 +15,7 @@ export interface CoreSettings {
   readonly jobRetries: number;
   readonly workerWakeup: number;
   readonly grabWaitMs: number;
+  readonly createdWaitMs: number;
   readonly jobHandlePrefix: string;
   readonly exceptions: boolean;
   readonly maxPacketSize: number;
@@ -30,6 +32,7 @@ export class Core implements CommitListener<Job> {
   readonly logger: Logger;
   readonly dispatcher: Dispatcher;
   readonly parked: ParkedGrabs;
+  readonly created: CreatedHolds;
   readonly queue: JobQueue;
   readonly connections = new Set<ServerConnection>();
   /** Where every connection's output is written (see {@link Slab}). */
@@ -50,6 +53,7 @@ export class Core implements CommitListener<Job> {
     this.logger = logger;
     this.dispatcher = new Dispatcher(settings.workerWakeup);
     this.parked = new ParkedGrabs(settings.grabWaitMs);
+    this.created = new CreatedHolds(settings.createdWaitMs);
     this.queue = new JobQueue(
       settings.jobHandlePrefix,
       settings.now,
@@ -130,7 +134,7 @@ export class Core implements CommitListener<Job> {
   /** Sends one encoded packet to every client waiting on the job. */
   notify(job: Job, packet: Uint8Array): void {
     if (job.clients === undefined) return;
-    for (const client of job.clients) client.send(packet);
+    for (const client of job.clients) client.sendAbout(job, packet);
   }
 
   /**
@@ -143,7 +147,7 @@ export class Core implements CommitListener<Job> {
       for (const client of job.clients) {
         const wantsIt = failPacket === undefined || client.exceptions || this.settings.exceptions;
         const out = wantsIt ? packet : failPacket;
-        if (out !== undefined) client.send(out);
+        if (out !== undefined) client.sendAbout(job, out);
         client.unwait();
       }
       job.clients = undefined;

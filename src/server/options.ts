@@ -21,6 +21,13 @@ export interface ServerOptions {
    * answers NO_JOB at once, as gearmand does.
    */
   readonly grabWait?: number;
+  /**
+   * `--created-wait`: milliseconds the JOB_CREATED of a new foreground job
+   * may wait (default 1), so that a short job's JOB_CREATED and result reach
+   * the client in one write; anything else for the client ends the wait
+   * first. 0 sends JOB_CREATED at once, as gearmand does.
+   */
+  readonly createdWait?: number;
   /** `--job-handle-prefix`; default `H:<hostname>`. */
   readonly jobHandlePrefix?: string;
   /** `--exceptions`: forward WORK_EXCEPTION to every client. */
@@ -59,5 +66,7 @@ export interface ServerOptions {
 export const DEFAULT_PORT = 4730;
 /** How long a worker's empty grab waits for a job by default (`--grab-wait`), in ms. */
 export const DEFAULT_GRAB_WAIT_MS = 1;
+/** How long a foreground JOB_CREATED may wait for the result by default (`--created-wait`), in ms. */
+export const DEFAULT_CREATED_WAIT_MS = 1;
 /** The default largest packet payload: 64 MiB. */
 export const DEFAULT_MAX_PACKET_SIZE = 64 * 1024 * 1024;

@@ -119,6 +119,11 @@ export class Output {
     else held.push(bytes);
   }
 
+  /** True while replies wait behind a reserved place not filled yet. */
+  get repliesHeld(): boolean {
+    return this.#held !== undefined && this.#held.length > 0;
+  }
+
   /** Holds the next place in the reply order for bytes known later (see {@link fill}). */
   reserve(): ReplySlot {
     const slot = new ReplySlot(this);

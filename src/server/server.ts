@@ -7,6 +7,7 @@ import { ServerConnection } from "./connection.ts";
 import { Core } from "./core.ts";
 import { type Job, JobState, Persisted } from "./job.ts";
 import {
+  DEFAULT_CREATED_WAIT_MS,
   DEFAULT_GRAB_WAIT_MS,
   DEFAULT_MAX_PACKET_SIZE,
   DEFAULT_PORT,
@@ -54,6 +55,7 @@ export class GearmanServer {
       jobRetries: options.jobRetries ?? 0,
       workerWakeup: options.workerWakeup ?? 0,
       grabWaitMs: options.grabWait ?? DEFAULT_GRAB_WAIT_MS,
+      createdWaitMs: options.createdWait ?? DEFAULT_CREATED_WAIT_MS,
       jobHandlePrefix: options.jobHandlePrefix ?? "H:gearman-ts",
       exceptions: options.exceptions ?? false,
       maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
@@ -214,6 +216,7 @@ export class GearmanServer {
       error = err;
     }
     this.#core.parked.close();
+    this.#core.created.close();
     for (const sc of this.#byConn.values()) sc.end();
     this.#core.dispatcher.close();
     this.#core.queue.close();

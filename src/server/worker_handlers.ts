@@ -110,7 +110,7 @@ function forward(c: ServerConnection, job: Job, type: number, f: Frame): void {
   const clients = job.clients;
   if (clients === undefined) return;
   if (clients.length === 1) {
-    (clients[0] as ServerConnection).forward(type, f);
+    (clients[0] as ServerConnection).forward(job, type, f);
     return;
   }
   // Several clients share one copy; the payload is one argument here, NULs and all.

@@ -29,6 +29,7 @@ describe("parseServerArgs()", () => {
     assert.equal(c.options.jobRetries, 0);
     assert.equal(c.options.workerWakeup, 0);
     assert.equal(c.options.grabWait, 1);
+    assert.equal(c.options.createdWait, 1);
     assert.equal(c.options.exceptions, false);
     assert.equal(c.options.jobHandlePrefix, `H:${hostname()}`);
     assert.equal(c.logLevel, "ERROR");
@@ -49,6 +50,8 @@ describe("parseServerArgs()", () => {
       "-R",
       "-w2",
       "--grab-wait=5",
+      "--created-wait",
+      "0",
       "--job-handle-prefix=H:box",
       "--exceptions",
       "-l",
@@ -70,6 +73,7 @@ describe("parseServerArgs()", () => {
       jobRetries: 3,
       workerWakeup: 2,
       grabWait: 5,
+      createdWait: 0,
       exceptions: true,
       maxPacketSize: 1024 * 1024,
       backlog: 64,
@@ -96,6 +100,7 @@ describe("parseServerArgs()", () => {
     rejects(["-j", "-1"], /needs a value|--job-retries/);
     rejects(["-w", "1.5"], /invalid --worker-wakeup/);
     rejects(["--grab-wait=5000"], /invalid --grab-wait: expected an integer 0-1000/);
+    rejects(["--created-wait=-1"], /--created-wait/);
     rejects(["-b", "0"], /invalid --backlog: expected an integer >= 1/);
     rejects(["--verbose=LOUD"], /invalid --verbose: expected one of FATAL, .*DEBUG, got 'LOUD'/);
     rejects(["--max-packet-size=big"], /invalid --max-packet-size/);

@@ -66,6 +66,33 @@ describe("GearmanServer with a store", () => {
     }
   });
 
+  it("a foreground job's result never overtakes its JOB_CREATED queued behind a commit", {
+    timeout: 10000,
+  }, async () => {
+    const store = new ControlledStore(new SqliteStore(newDb()));
+    const s = await startServer({ store, grabWait: 60_000 });
+    try {
+      const client = await s.connect();
+      const worker = await s.connect();
+      worker.send(T.CAN_DO, ["fg-behind"]);
+      await sync(worker);
+      worker.send(T.GRAB_JOB); // waits for the job (grabWait)
+      store.hold();
+      client.send(T.SUBMIT_JOB_BG, ["bg", "", "b"]);
+      client.send(T.SUBMIT_JOB, ["fg-behind", "", "a"]);
+      const fg = (await worker.expect(T.JOB_ASSIGN)).args[0] as string;
+      worker.send(T.WORK_COMPLETE, [fg, "done"]);
+      await sync(worker);
+      store.release();
+      const bg = await handleOf(client);
+      assert.notEqual(bg, fg);
+      assert.deepEqual((await client.expect(T.JOB_CREATED)).args, [fg]);
+      assert.deepEqual((await client.expect(T.WORK_COMPLETE)).args, [fg, "done"]);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it(
     "a background submit that joins a job whose commit is in flight gets its handle after the commit",
     {

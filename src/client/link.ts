@@ -308,7 +308,7 @@ export class Link {
       ? conn.write(out[0] as Uint8Array)
       : size <= 65536
       ? conn.write(concatBytes(out, size))
-      : out.map((b) => conn.write(b)).every(Boolean);
+      : conn.writev(out);
     if (!ok) this.#blocked = true;
   }
 }

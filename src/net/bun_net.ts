@@ -201,6 +201,12 @@ class BunConn implements Conn {
     return false;
   }
 
+  writev(chunks: readonly Uint8Array[]): boolean {
+    let ok = true;
+    for (const chunk of chunks) ok = this.write(chunk);
+    return ok;
+  }
+
   end(): void {
     if (this.#dead || this.#ending) return;
     this.#ending = true;

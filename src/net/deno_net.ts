@@ -161,6 +161,12 @@ class DenoConn implements Conn {
     return false;
   }
 
+  writev(chunks: readonly Uint8Array[]): boolean {
+    let ok = true;
+    for (const chunk of chunks) ok = this.write(chunk);
+    return ok;
+  }
+
   end(): void {
     if (this.#dead || this.#ending) return;
     this.#ending = true;

@@ -27,6 +27,11 @@ export interface Conn {
    */
   write(bytes: Uint8Array): boolean;
   /**
+   * As `write` for several arrays in order, in one system call where the
+   * runtime has one (`writev`): large payloads go out without being joined.
+   */
+  writev(chunks: readonly Uint8Array[]): boolean;
+  /**
    * Flush what is queued, then close. Adapters send FIN once the queue is
    * empty and close when the peer's FIN has come too (as `node:net` does), so
    * a peer that is still sending is not answered with a RST. When the peer

@@ -202,6 +202,17 @@ class NodeConn implements Conn {
     return false;
   }
 
+  writev(chunks: readonly Uint8Array[]): boolean {
+    if (this.#dead || this.#ending || this.#socket.destroyed) return false;
+    // Corked writes leave in one writev when uncorked.
+    this.#socket.cork();
+    for (const chunk of chunks) this.#socket.write(chunk);
+    this.#socket.uncork();
+    if (this.#socket.writableLength < this.#hwm) return true;
+    this.#needDrain = true;
+    return false;
+  }
+
   /** Sends what is queued, then FIN; Node destroys the socket once the peer's FIN is in too. */
   end(): void {
     if (this.#dead || this.#ending) return;

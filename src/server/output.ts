@@ -163,7 +163,8 @@ export class Output {
     } else if (size <= COALESCE_LIMIT) {
       this.conn.write(join(out, 0, out.length, size));
     } else {
-      // Large pieces go as they are; runs of small ones between them are joined.
+      // Large pieces go as they are, runs of small ones between them joined, all in one writev.
+      const parts: Uint8Array[] = [];
       let start = 0;
       let run = 0;
       for (let i = 0; i < out.length; i++) {
@@ -172,17 +173,18 @@ export class Output {
           run += piece.length;
           continue;
         }
-        if (i > start) this.conn.write(join(out, start, i, run));
+        if (i > start) parts.push(join(out, start, i, run));
         if (piece.length < INLINE_LIMIT) {
           start = i;
           run = piece.length;
         } else {
-          this.conn.write(piece);
+          parts.push(piece);
           start = i + 1;
           run = 0;
         }
       }
-      if (out.length > start) this.conn.write(join(out, start, out.length, run));
+      if (out.length > start) parts.push(join(out, start, out.length, run));
+      this.conn.writev(parts);
     }
   }
 

@@ -155,6 +155,20 @@ function contract(net: Net): void {
     assertBytes(client.chunks.get(conn), payload);
   });
 
+  spec("writev() sends arrays of any size in order, between plain writes", 10000, async () => {
+    const server = new Recorder({ echo: true, keep: true });
+    const client = new Recorder({ keep: true });
+    const conn = await dial(await serve(server), client);
+    const payload = randomBytes(3 * MiB + 5);
+    // A plain write, then one writev of pieces from 6 bytes to 1 MiB, then a plain write again.
+    const cuts = [1, 7, 70_000, MiB, 2 * MiB + 3, 3 * MiB];
+    conn.write(payload.subarray(0, 1));
+    conn.writev(cuts.slice(0, -1).map((at, i) => payload.subarray(at, cuts[i + 1])));
+    conn.write(payload.subarray(3 * MiB));
+    await client.until(() => client.bytes(conn) === payload.byteLength);
+    assertBytes(client.chunks.get(conn), payload);
+  });
+
   spec("write() returns false over the high-water mark, then onDrain() fires", 15000, async () => {
     const server = new Recorder({ echo: true, keep: true });
     const client = new Recorder({ keep: true });

@@ -39,9 +39,9 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
   sleep: SleepState = SleepState.AWAKE;
   parkedGrab = 0;
   parks = 0;
-  heldJob: Job | undefined = undefined;
-  heldSlot: ReplySlot | undefined = undefined;
-  holds = 0;
+  createdJob: Job | undefined = undefined;
+  createdSlot: ReplySlot | undefined = undefined;
+  createdHolds = 0;
   /** The highest job `seq` whose JOB_CREATED was queued behind replies waiting for a commit. */
   #createdBehind = 0;
   /** Jobs this worker is running, in no order; each knows its index (`heldAt`). */
@@ -216,7 +216,7 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
 
   /** Sends a held JOB_CREATED now (see CreatedHolds). */
   releaseCreated(): void {
-    if (this.heldJob !== undefined) this.core.created.release(this);
+    if (this.createdJob !== undefined) this.core.created.release(this);
   }
 
   sendNoJob(): void {
@@ -293,7 +293,7 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
   /** A request came: what waited for it (a parked grab, a held JOB_CREATED) is answered first. */
   #settle(): void {
     if (this.parkedGrab !== 0) this.core.parked.answer(this);
-    if (this.heldJob !== undefined) this.core.created.release(this);
+    this.releaseCreated();
   }
 
   #fault(err: unknown): void {

@@ -6,10 +6,10 @@ import type { Job, ReplySlot } from "./job.ts";
 /** The part of a client connection a held JOB_CREATED needs. */
 export interface CreatedHolder {
   /** The foreground job whose JOB_CREATED is held, if any, and the reply's place. */
-  heldJob: Job | undefined;
-  heldSlot: ReplySlot | undefined;
+  createdJob: Job | undefined;
+  createdSlot: ReplySlot | undefined;
   /** Counts holds, so an expiry left by an earlier hold is recognised. */
-  holds: number;
+  createdHolds: number;
   /** True while replies wait behind a reserved place (a store commit). */
   readonly repliesHeld: boolean;
   reserve(): ReplySlot;
@@ -34,27 +34,27 @@ export class CreatedHolds {
   constructor(waitMs: number) {
     this.#waitMs = waitMs;
     this.#expiry = new Expiry(waitMs, (c, holds) => {
-      if (c.holds === holds) this.release(c);
+      if (c.createdHolds === holds) this.release(c);
     });
   }
 
   /** Holds the JOB_CREATED of `job` for `c`; false when it must go out now. */
   hold(c: CreatedHolder, job: Job): boolean {
-    if (this.#waitMs <= 0 || c.heldJob !== undefined || c.repliesHeld) return false;
-    c.heldSlot = c.reserve();
-    c.heldJob = job;
-    c.holds++;
-    this.#expiry.add(c, c.holds);
+    if (this.#waitMs <= 0 || c.createdJob !== undefined || c.repliesHeld) return false;
+    c.createdSlot = c.reserve();
+    c.createdJob = job;
+    c.createdHolds++;
+    this.#expiry.add(c, c.createdHolds);
     return true;
   }
 
   /** Sends the held JOB_CREATED of `c`, if any, in its place. */
   release(c: CreatedHolder): void {
-    const job = c.heldJob;
+    const job = c.createdJob;
     if (job === undefined) return;
-    const slot = c.heldSlot as ReplySlot;
-    c.heldJob = undefined;
-    c.heldSlot = undefined;
+    const slot = c.createdSlot as ReplySlot;
+    c.createdJob = undefined;
+    c.createdSlot = undefined;
     c.fill(slot, encodeResponse(PacketType.JOB_CREATED, [job.handle]));
   }
 

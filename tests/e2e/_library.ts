@@ -17,7 +17,28 @@ import {
   type JobEvent,
   type WorkerOptions,
 } from "../../mod.ts";
-import { Procs, type Target, withTimeout } from "../_helpers.ts";
+import { Procs, startGearmand, startGearmanTs, type Target, withTimeout } from "../_helpers.ts";
+import { whyNoGearmand } from "./_peers.ts";
+
+/** Every test gives up after this long; a whole file takes well under 60 s. */
+export const TEST_TIMEOUT = 15_000;
+
+/** The two servers every group runs against. */
+export const SERVERS: readonly {
+  readonly kind: Target["kind"];
+  readonly start: () => Promise<Target>;
+  readonly skip: string | false;
+}[] = [
+  { kind: "gearman-ts", start: () => startGearmanTs(), skip: false },
+  { kind: "gearmand", start: () => startGearmand(), skip: whyNoGearmand() },
+];
+
+/** The first reason that applies, or false. */
+export function skipIf(...reasons: (string | false)[]): string | false {
+  return reasons.find((r) => r !== false) ?? false;
+}
+
+export const reverse = (s: string): string => [...s].reverse().join("");
 
 /** One server and everything a test group made on it. */
 export interface Fixture {

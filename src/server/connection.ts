@@ -9,7 +9,7 @@ import { runAdminCommand } from "./admin_commands.ts";
 import { handleClientPacket } from "./client_handlers.ts";
 import type { Core } from "./core.ts";
 import { SleepState } from "./dispatcher.ts";
-import type { FunctionEntry, Job, ReplySlot } from "./job.ts";
+import type { FunctionEntry, Job } from "./job.ts";
 import { INLINE_LIMIT, Output } from "./output.ts";
 import type { CreatedHolder } from "./held_created.ts";
 import type { ParkedWorker } from "./parked_grabs.ts";
@@ -40,7 +40,6 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
   parkedGrab = 0;
   parks = 0;
   createdJob: Job | undefined = undefined;
-  createdSlot: ReplySlot | undefined = undefined;
   createdHolds = 0;
   /** The highest job `seq` whose JOB_CREATED was queued behind replies waiting for a commit. */
   #createdBehind = 0;

@@ -9,7 +9,14 @@ import process from "node:process";
 import { createClient, type Priority } from "../client/client.ts";
 import { GearmanError } from "../errors.ts";
 import { parseFlags, parseInteger } from "./args.ts";
-import { helpOrVersion, type Output, processOutput, readStdin, serverList } from "./io.ts";
+import {
+  helpOrVersion,
+  JOB_MODE_FLAGS,
+  type Output,
+  processOutput,
+  readStdin,
+  serverList,
+} from "./io.ts";
 
 /** `gearman-ts client --help`. */
 export const CLIENT_HELP = `Usage: gearman-ts client -f FUNCTION [options] [DATA ...]
@@ -63,10 +70,7 @@ export async function runClientCommand(
     args: [...argv],
     allowPositionals: true,
     options: {
-      function: { type: "string", short: "f", multiple: true },
-      host: { type: "string", short: "h" },
-      port: { type: "string", short: "p" },
-      servers: { type: "string" },
+      ...JOB_MODE_FLAGS,
       background: { type: "boolean", short: "b" },
       high: { type: "boolean", short: "I" },
       low: { type: "boolean", short: "L" },
@@ -76,8 +80,6 @@ export async function runClientCommand(
       lines: { type: "boolean", short: "n" },
       "strip-lines": { type: "boolean", short: "N" },
       timeout: { type: "string", short: "t" },
-      help: { type: "boolean", short: "H" },
-      version: { type: "boolean", short: "V" },
     },
   });
   const answered = helpOrVersion(values, CLIENT_HELP, out);

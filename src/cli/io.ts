@@ -23,6 +23,16 @@ export const processOutput: Output = {
   write: (bytes) => void process.stdout.write(bytes),
 };
 
+/** The flags client and worker modes share, with gearman's letters. */
+export const JOB_MODE_FLAGS = {
+  function: { type: "string", short: "f", multiple: true },
+  host: { type: "string", short: "h" },
+  port: { type: "string", short: "p" },
+  servers: { type: "string" },
+  help: { type: "boolean", short: "H" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
 /** `--servers a:1,b:2` wins; else `-h HOST` and `-p PORT` (gearman's defaults: localhost, 4730). */
 export function serverList(values: { host?: string; port?: string; servers?: string }): string {
   if (values.servers !== undefined) return values.servers;

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { createWorker } from "../worker/worker.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { parseFlags, parseInteger } from "./args.ts";
-import { helpOrVersion, type Output, processOutput, serverList } from "./io.ts";
+import { helpOrVersion, JOB_MODE_FLAGS, type Output, processOutput, serverList } from "./io.ts";
 import { onSignals } from "./signals.ts";
 
 /** `gearman-ts worker --help`. */
@@ -58,15 +58,10 @@ export async function runWorkerCommand(
     args: [...argv],
     allowPositionals: true,
     options: {
-      function: { type: "string", short: "f", multiple: true },
-      host: { type: "string", short: "h" },
-      port: { type: "string", short: "p" },
-      servers: { type: "string" },
+      ...JOB_MODE_FLAGS,
       count: { type: "string", short: "c" },
       concurrency: { type: "string", short: "j" },
       "client-id": { type: "string", short: "i" },
-      help: { type: "boolean", short: "H" },
-      version: { type: "boolean", short: "V" },
     },
   });
   const answered = helpOrVersion(values, WORKER_HELP, out);

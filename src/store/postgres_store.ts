@@ -89,6 +89,7 @@ export class PostgresStore implements JobStore {
   readonly #fsync: FsyncMode;
   readonly #owner: string;
   #sql: Sql | undefined;
+  #driver: PostgresFactory | undefined;
   #counter = 0;
 
   constructor(url: string, opts: StoreOpenOptions = {}) {
@@ -108,16 +109,8 @@ export class PostgresStore implements JobStore {
         { cause: err },
       );
     }
-    const sql = factory(this.#url, {
-      max: 1,
-      connect_timeout: 5,
-      idle_timeout: 0,
-      onnotice: () => {},
-      connection: {
-        application_name: `gearman-ts ${this.#owner}`.slice(0, 63),
-        synchronous_commit: this.#fsync === "always" ? "on" : "off",
-      },
-    });
+    this.#driver = factory;
+    const sql = this.#client();
     this.#sql = sql;
     try {
       await sql.begin(async (tx) => {
@@ -182,6 +175,7 @@ export class PostgresStore implements JobStore {
         return Promise.all(queries);
       });
     } catch (err) {
+      if (lostConnection(err) && this.#sql === sql) this.#renew(sql);
       throw new StoreError(`store: ${this.name}: ${message(err)}`, { cause: err });
     }
     if (counter > this.#counter) this.#counter = counter;
@@ -205,6 +199,46 @@ export class PostgresStore implements JobStore {
     this.#sql = undefined;
     await sql?.end({ timeout: 5 });
   }
+
+  #client(): Sql {
+    return (this.#driver as PostgresFactory)(this.#url, {
+      max: 1,
+      connect_timeout: 5,
+      idle_timeout: 0,
+      onnotice: () => {},
+      connection: {
+        application_name: `gearman-ts ${this.#owner}`.slice(0, 63),
+        synchronous_commit: this.#fsync === "always" ? "on" : "off",
+      },
+    });
+  }
+
+  /**
+   * The connection is gone: the next commit starts on a new client. The
+   * driver's own reconnect can stall after the server ends a connection
+   * (every attempt then runs into CONNECT_TIMEOUT), and a group commit that
+   * fails is retried by the caller anyway.
+   */
+  #renew(old: Sql): void {
+    this.#sql = this.#client();
+    old.end({ timeout: 0 }).catch(() => {});
+  }
+}
+
+/** Errors that mean the connection itself is lost, not that a statement failed. */
+const LOST = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+]);
+
+function lostConnection(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && LOST.has(code);
 }
 
 /** The `postgres` package: from node_modules, or on Deno without one from npm directly. */

@@ -22,7 +22,10 @@
  *
  * Usage: node scripts/bench_vs_gearmand.ts [options]
  *   --rounds N            interleaved rounds (3; 1 with --quick)
- *   --runtimes LIST       gearman-ts runtimes, comma-separated (node,deno,bun)
+ *   --runtimes LIST       gearman-ts runtimes, comma-separated (node,deno,bun); also
+ *                         binary: dist/bin/gearman-ts (bun build --compile), built
+ *                         first by scripts/build_binary.ts, to check it runs as fast
+ *                         as `bun cli.ts`
  *   --workloads LETTERS   from abcdef (abcf)
  *   --generators LIST     C (gearbench), ts (gearman-ts bench) or both (C,ts)
  *   --generator-runtime R runtime of our generator: node, deno or bun (bun)
@@ -73,6 +76,10 @@ const HOST = "127.0.0.1";
 const MAXT = 20; // each generator's own bound per workload, seconds
 const RUNTIMES = ["node", "deno", "bun"] as const;
 type Runtime = (typeof RUNTIMES)[number];
+/** Where gearman-ts can run as a server: a runtime, or the executable `bun build --compile` makes. */
+const SERVER_RUNTIMES = [...RUNTIMES, "binary"] as const;
+type ServerRuntime = (typeof SERVER_RUNTIMES)[number];
+const BINARY = join(ROOT, "dist/bin/gearman-ts");
 const GENERATORS = ["C", "ts"] as const;
 type Gen = (typeof GENERATORS)[number];
 const BIG = 1024 * 1024; // payload of (f)
@@ -128,7 +135,7 @@ const IDLE = opt.quick ? 1000 : 5000;
 const WL = opt.workloads;
 if (!/^[abcdef]+$/.test(WL)) usage(`--workloads takes letters from abcdef, got ${WL}`);
 const runtimes = opt.runtimes.split(",").filter(Boolean).map((r) =>
-  (RUNTIMES as readonly string[]).includes(r) ? (r as Runtime) : usage(`--runtimes: unknown runtime ${r}`)
+  (SERVER_RUNTIMES as readonly string[]).includes(r) ? (r as ServerRuntime) : usage(`--runtimes: unknown runtime ${r}`)
 );
 const gens = opt.generators.split(",").filter(Boolean).map((g) =>
   (GENERATORS as readonly string[]).includes(g) ? (g as Gen) : usage(`--generators: expected C or ts, got ${g}`)
@@ -184,7 +191,7 @@ const canConnect = (port: number) => new Promise<boolean>((res) => {
 
 // ---------------------------------------------------------------- servers
 
-type Target = "gearmand" | Runtime;
+type Target = "gearmand" | ServerRuntime;
 const PROF_DIR = join(SCRATCH, "prof");
 
 function serverArgv(t: Target, port: number): string[] {
@@ -200,6 +207,7 @@ function serverArgv(t: Target, port: number): string[] {
     case "node": return wrap([join(BIN, "node"), ...prof, "cli.ts", ...ours]);
     case "bun": return wrap([join(BIN, "bun"), ...prof, "cli.ts", ...ours]);
     case "deno": return wrap([join(BIN, "deno"), "run", "-A", "cli.ts", ...ours]);
+    case "binary": return wrap([BINARY, ...ours]);
   }
 }
 
@@ -278,6 +286,12 @@ function buildGearbench(): void {
     "-o", GEARBENCH, SOURCE, "-lgearman", "-lpthread"], { stdio: "inherit", timeout: 120_000 });
   if (cc.status !== 0) throw new Error("building gearbench failed");
   log(`bench: built ${GEARBENCH}`);
+}
+
+/** Builds dist/bin/gearman-ts from the working tree, so that the binary measured is this code. */
+function buildBinary(): void {
+  const build = spawnSync(join(BIN, "node"), ["scripts/build_binary.ts"], { cwd: ROOT, stdio: "inherit", timeout: 300_000 });
+  if (build.status !== 0 || !existsSync(BINARY)) throw new Error("building dist/bin/gearman-ts failed");
 }
 
 type Fields = Record<string, string>;
@@ -540,8 +554,11 @@ const fmt = (x: number) =>
 
 async function main(): Promise<void> {
   if (gens.includes("C")) buildGearbench();
+  if (runtimes.includes("binary")) buildBinary();
   rmSync(PROF_DIR, { recursive: true, force: true });
-  if (opt["cpu-prof"] && runtimes.includes("deno")) log("bench: note: --cpu-prof profiles node and bun only");
+  if (opt["cpu-prof"] && runtimes.some((t) => t === "deno" || t === "binary")) {
+    log("bench: note: --cpu-prof profiles node and bun only");
+  }
   const targets: Target[] = ["gearmand", ...runtimes];
   const samples = new Map<Target, Sample[]>(targets.map((t) => [t, []]));
   const others: { round: number; target: Target; cores: number }[] = [];

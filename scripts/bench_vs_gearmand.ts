@@ -15,7 +15,7 @@
  *   a  background submit, 2 connections pipelined 1000 deep (jobs/s)
  *   b  drain of the jobs queued by (a) by 4 workers (jobs/s)
  *   c  foreground round trips, 8 clients x 4 workers (jobs/s, p50, p99)
- *   f  as (c) with 1 MiB payloads, for 2 s (jobs/s, p50, p99; ts only: libgearman
+ *   f  as (c) with 1 MiB payloads, for 2 s (jobs/s, p50, p99, server peak RSS; ts only: libgearman
  *      takes 0.2-0.7 s per round trip above 128 KiB, so gearbench measures itself)
  *   d  server RSS per queued tiny background job, 1M jobs (opt-in, C only)
  *   e  5000 idle worker connections, then 20 round trips (opt-in, C only)
@@ -371,6 +371,7 @@ const BASE_METRICS = [
   { key: "f_gen", wl: "f", label: "    generator CPU per job", unit: "us", higher: false },
   { key: "f_p50", wl: "f", label: "    p50 latency", unit: "ms", higher: false },
   { key: "f_p99", wl: "f", label: "    p99 latency", unit: "ms", higher: false },
+  { key: "f_rss", wl: "f", label: "    server peak RSS", unit: "MiB", higher: false },
   { key: "d", wl: "d", label: `(d) RSS per queued job (${RSS_JOBS} jobs)`, unit: "B/job", higher: false },
   { key: "e_connect", wl: "e", label: `(e) ${IDLE} idle workers: connect`, unit: "s", higher: false },
   { key: "e_kib", wl: "e", label: "    RSS per idle connection", unit: "KiB", higher: false },
@@ -441,7 +442,13 @@ async function measure(t: Target, order: readonly Gen[]): Promise<{ s: Sample; o
   const roundtrip = async (srv: Running, g: Gen, wl: "c" | "f") => {
     const secs = wl === "c" ? D : DF;
     const size = wl === "c" ? 8 : BIG;
+    // The server's RSS, sampled every 100 ms: what large payloads in flight cost it.
+    let peakKb = 0;
+    const sampler = wl === "f"
+      ? setInterval(() => (peakKb = Math.max(peakKb, treeRssKb(srv.child.pid!))), 100)
+      : undefined;
     const [r, cpu] = await timed(srv, gen(g, srv.port, `bench_${wl}_${g}`, { mode: "roundtrip", size, secs }));
+    clearInterval(sampler);
     const ok = num(r, "errors") === 0 && num(r, "jobs") > 0;
     const scale = wl === "c" ? 1 : 1000; // f's latencies in ms
     s[`${wl}.${g}`] = ok ? num(r, "rate") : NaN;
@@ -451,6 +458,7 @@ async function measure(t: Target, order: readonly Gen[]): Promise<{ s: Sample; o
     const all = num(r, "rate") * (secs + 0.5);
     s[`${wl}_cpu.${g}`] = ok ? (cpu * num(r, "jobs")) / all : NaN;
     s[`${wl}_gen.${g}`] = ok ? (num(r, "gen_cpu_s") * 1e6) / all : NaN;
+    if (wl === "f") s[`f_rss.${g}`] = ok && peakKb > 0 ? peakKb / 1024 : NaN;
   };
   if (/[ab]/.test(WL)) {
     await group(async (srv) => {

@@ -255,9 +255,21 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
     }
   }
 
-  /** One attach of this client to a job is over (the job ended or was cancelled). */
-  unwait(): void {
+  /**
+   * One attach of this client to `job` is over (the job ended or was
+   * cancelled). Jobs no longer waited on are dropped from the end of the
+   * list at once: with one job at a time, the list never holds an ended
+   * job (nor its payload) until the next compaction.
+   */
+  unwait(job: Job): void {
     this.#waitingLive--;
+    const waiting = this.#waiting;
+    if (waiting[waiting.length - 1] !== job) return;
+    waiting.pop();
+    for (let last = waiting[waiting.length - 1]; last !== undefined; last = waiting[waiting.length - 1]) {
+      if (last.clients !== undefined && last.clients.includes(this)) return;
+      waiting.pop();
+    }
   }
 
   /** Takes the list of jobs this client waits on; ended ones may be among them. */

@@ -148,7 +148,7 @@ export class Core implements CommitListener<Job> {
         const wantsIt = failPacket === undefined || client.exceptions || this.settings.exceptions;
         const out = wantsIt ? packet : failPacket;
         if (out !== undefined) client.sendAbout(job, out);
-        client.unwait();
+        client.unwait(job);
       }
       job.clients = undefined;
     }
@@ -201,7 +201,7 @@ export class Core implements CommitListener<Job> {
   cancel(job: Job): void {
     this.notify(job, encodeResponse(PacketType.WORK_FAIL, [job.handle]));
     if (job.clients !== undefined) {
-      for (const client of job.clients) client.unwait();
+      for (const client of job.clients) client.unwait(job);
       job.clients = undefined;
     }
     job.background = false;

@@ -68,8 +68,8 @@ export class Job {
   readonly seq: number;
   readonly fn: FunctionEntry;
   readonly unique: string;
-  /** The payload (see {@link Payload}). */
-  readonly payload: Payload;
+  /** The payload (see {@link Payload}); emptied when the job is done (see `JobQueue.finish`). */
+  payload: Payload;
   /** Foreground clients waiting for the result, in attach order. */
   clients: ServerConnection[] | undefined = undefined;
   worker: ServerConnection | undefined = undefined;

@@ -216,6 +216,9 @@ export class JobQueue {
     if (custom !== undefined && this.#odd?.get(custom) === job) this.#odd.delete(custom);
     const key = keyOf(job.unique, job.payload);
     if (key !== undefined && job.fn.byKey.get(key) === job) job.fn.byKey.delete(key);
+    // Whoever still holds the job does not need its payload (a large one is
+    // megabytes), unless the store has yet to write the job's row.
+    if (job.persisted !== Persisted.INSERTING) job.payload = "";
     job.fn.total--;
     if (job.persisted !== Persisted.NO) this.#onForget(job);
   }

@@ -1,6 +1,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { PacketType as T } from "../../src/protocol/constants.ts";
+import { detectRuntime } from "../../src/net/runtime.ts";
 import { startServer, type TestServer } from "./_server.ts";
 
 /** A latin1 payload of `n` bytes with every byte value and NULs in it. */
@@ -12,6 +15,15 @@ function payload(n: number, seed: number): string {
     out += part;
   }
   return out;
+}
+
+/** A full collection, done twice around a turn so that freed buffers are released (V8 only). */
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  gc();
 }
 
 describe("GearmanServer payloads", () => {
@@ -41,6 +53,29 @@ describe("GearmanServer payloads", () => {
       assert.deepEqual((await client.expect(T.WORK_COMPLETE, 10000)).args, [handle, result]);
     });
   }
+
+  it("keeps no memory for a client's finished 1 MiB jobs while the client stays connected", {
+    // Only Node reports the memory held by array buffers (process.memoryUsage().arrayBuffers).
+    skip: detectRuntime() === "node" ? false : "array buffer memory is reported by Node alone",
+  }, async () => {
+    const client = await s.connect();
+    const worker = await s.connect();
+    worker.send(T.CAN_DO, ["finished"]);
+    const data = payload(1 << 20, 5);
+    await collectGarbage();
+    const before = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < 24; i++) {
+      client.send(T.SUBMIT_JOB, ["finished", "", data]);
+      const handle = (await client.expect(T.JOB_CREATED, 10000)).args[0] as string;
+      worker.send(T.GRAB_JOB);
+      await worker.expect(T.JOB_ASSIGN, 10000);
+      worker.send(T.WORK_COMPLETE, [handle, "done"]);
+      await client.expect(T.WORK_COMPLETE, 10000);
+    }
+    await collectGarbage();
+    const grown = process.memoryUsage().arrayBuffers - before;
+    assert.ok(grown < 8 << 20, `array buffers grew by ${(grown / 2 ** 20).toFixed(1)} MiB over 24 jobs`);
+  });
 
   it("a large background job is assigned unchanged after other jobs were queued around it", async () => {
     const client = await s.connect();

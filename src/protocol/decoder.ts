@@ -1,6 +1,6 @@
 import { ProtocolError } from "../errors.ts";
 import { latin1, view } from "../util/bytes.ts";
-import { Frame, NO_BYTES, NO_PIECES, PIECES_FROM } from "./frame.ts";
+import { Frame, MAX_PINNED, NO_BYTES, NO_PIECES, PIECES_FROM } from "./frame.ts";
 import {
   ARG_COUNTS,
   HEADER_SIZE,
@@ -38,6 +38,24 @@ function countNuls(bytes: Uint8Array, most: number): number {
   return n;
 }
 
+/** Bytes of the chunks that views in `pieces` keep alive (each piece is of another chunk). */
+function pinnedBytes(pieces: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const piece of pieces) n += piece.buffer.byteLength;
+  return n;
+}
+
+/** `pieces`, `size` bytes in all, copied into one new array. */
+function joinPieces(pieces: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
+}
+
 /** Longest admin line accepted before the peer is cut off. */
 export const MAX_ADMIN_LINE = 65536;
 
@@ -54,8 +72,10 @@ const NO_ARGS: Uint8Array[] = [];
  * on the same stream (PROTOCOL.md §1-2). A frame that fits in the chunk is
  * parsed as offsets into it; one that spans chunks is copied once into a
  * buffer of its declared size, allocated only after the header passed its
- * checks. Handlers get either argument views ({@link DecoderHandlers}) or the
- * offsets themselves ({@link FrameHandlers}).
+ * checks, except that frame handlers get a large one as the chunks' views
+ * when that keeps little else alive ({@link PIECES_FROM}). Handlers get
+ * either argument views ({@link DecoderHandlers}) or the offsets themselves
+ * ({@link FrameHandlers}).
  */
 export class Decoder {
   readonly #handlers: DecoderHandlers | undefined;
@@ -140,7 +160,12 @@ export class Decoder {
           if (this.#filled === this.#size && pieces !== undefined) {
             this.#pieces = undefined;
             this.#state = STATE_START;
-            this.#emitPieces(pieces);
+            if (pinnedBytes(pieces) <= MAX_PINNED * this.#size) {
+              this.#emitPieces(pieces);
+            } else {
+              const body = joinPieces(pieces, this.#size);
+              this.#emit(body, 0, body.length, true);
+            }
           } else if (this.#filled === this.#size) {
             const body = this.#body;
             this.#body = NO_BYTES;

@@ -6,9 +6,15 @@ const MAX_ARGS = 8;
 /**
  * Frames at least this large that span chunks are passed to
  * `FrameHandlers` (decoder.ts) as the chunks themselves ({@link Frame.rest}),
- * without being copied into one buffer.
+ * without being copied into one buffer, when those chunks are mostly the
+ * frame's: a receiver that keeps the pieces keeps the whole chunks, so at
+ * most {@link MAX_PINNED} times the frame's size. Otherwise the frame is
+ * copied once into a buffer of its own.
  */
-export const PIECES_FROM = 256 * 1024;
+export const PIECES_FROM = 16 * 1024;
+
+/** Most bytes of chunks a frame passed as pieces may keep alive, per byte of the frame. */
+export const MAX_PINNED = 2;
 
 /** An empty {@link Frame.rest}. */
 export const NO_PIECES: readonly Uint8Array[] = [];

@@ -266,9 +266,10 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
     const waiting = this.#waiting;
     if (waiting[waiting.length - 1] !== job) return;
     waiting.pop();
-    for (let last = waiting[waiting.length - 1]; last !== undefined; last = waiting[waiting.length - 1]) {
-      if (last.clients !== undefined && last.clients.includes(this)) return;
+    let last = waiting[waiting.length - 1];
+    while (last !== undefined && !(last.clients?.includes(this) ?? false)) {
       waiting.pop();
+      last = waiting[waiting.length - 1];
     }
   }
 

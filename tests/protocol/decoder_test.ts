@@ -222,6 +222,42 @@ describe("Decoder", () => {
     }
   });
 
+  it("push() copies a split frame whose chunks are mostly other packets rather than keep them alive", () => {
+    const data = new Uint8Array(PIECES_FROM).fill(5);
+    const frame = encodeRequest(PacketType.SUBMIT_JOB, ["function", "", data]);
+    const other = encodeRequest(PacketType.ECHO_REQ, [new Uint8Array(4 * PIECES_FROM)]);
+    // [other | frame's first half] [frame's second half | other]
+    const half = frame.length >> 1;
+    const first = new Uint8Array(other.length + half);
+    first.set(other);
+    first.set(frame.subarray(0, half), other.length);
+    const second = new Uint8Array(frame.length - half + other.length);
+    second.set(frame.subarray(half));
+    second.set(other, frame.length - half);
+    const got: { owned: boolean; pieces: number; fill: boolean; buffers: ArrayBufferLike[] }[] = [];
+    const d = new Decoder({
+      onFrame: (_m: number, type: number, f: Frame) => {
+        if (type !== PacketType.SUBMIT_JOB) return;
+        const last = f.pieces(2);
+        got.push({
+          owned: f.owned,
+          pieces: last.length,
+          fill: f.arg(2).every((b) => b === 5) && f.size(2) === data.length,
+          buffers: last.map((p) => p.buffer),
+        });
+      },
+      onAdminLine: () => {},
+      onBadPacket: () => {},
+    }, 1 << 22);
+    d.push(first);
+    d.push(second);
+    assert.equal(got.length, 1);
+    assert.equal(got[0]!.owned, true);
+    assert.equal(got[0]!.pieces, 1);
+    assert.equal(got[0]!.fill, true);
+    assert.ok(!got[0]!.buffers.includes(first.buffer) && !got[0]!.buffers.includes(second.buffer));
+  });
+
   it("push() joins the first pieces of a large split frame when its arguments span them", () => {
     const data = new Uint8Array(PIECES_FROM).fill(9);
     const frame = encodeRequest(PacketType.SUBMIT_JOB, ["function", "unique", data]);

@@ -74,7 +74,10 @@ describe("GearmanServer payloads", () => {
     }
     await collectGarbage();
     const grown = process.memoryUsage().arrayBuffers - before;
-    assert.ok(grown < 8 << 20, `array buffers grew by ${(grown / 2 ** 20).toFixed(1)} MiB over 24 jobs`);
+    assert.ok(
+      grown < 8 << 20,
+      `array buffers grew by ${(grown / 2 ** 20).toFixed(1)} MiB over 24 jobs`,
+    );
   });
 
   it("a large background job is assigned unchanged after other jobs were queued around it", async () => {

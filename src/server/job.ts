@@ -44,6 +44,13 @@ class JobExtra {
   waiters: ReplySlot | undefined = undefined;
 }
 
+/** Who a job is with; made when it first has a foreground client or a worker. */
+class JobLinks {
+  clients: ServerConnection[] | undefined = undefined;
+  worker: ServerConnection | undefined = undefined;
+  heldAt = -1;
+}
+
 // Layout of Job.#bits.
 const STATE = 0x7;
 const PRIORITY_SHIFT = 3;
@@ -60,8 +67,8 @@ const MAX_RETRIES = (1 << 21) - 1;
  * One unit of work. Strings are latin1 (one char per byte) so any bytes
  * round-trip. A million of these may wait in memory, so a job is one small
  * object: its handle is its counter (see {@link Handles}), its flags share
- * one number, a small payload is a string, and rarely used fields live in
- * an extra object made on first use.
+ * one number, a small payload is a string, its clients and worker live in
+ * an object made when it has either, and rarely used fields in another.
  */
 export class Job {
   /** The counter value in the handle: creation order, and the store's row key. */
@@ -70,12 +77,8 @@ export class Job {
   readonly unique: string;
   /** The payload (see {@link Payload}); emptied when the job is done (see `JobQueue.finish`). */
   payload: Payload;
-  /** Foreground clients waiting for the result, in attach order. */
-  clients: ServerConnection[] | undefined = undefined;
-  worker: ServerConnection | undefined = undefined;
-  /** Index in the worker's `held` list while it runs. */
-  heldAt = -1;
   #bits: number;
+  #links: JobLinks | undefined = undefined;
   #extra: JobExtra | undefined = undefined;
 
   constructor(
@@ -209,6 +212,33 @@ export class Job {
     if (slot !== undefined || this.#extra !== undefined) this.#more().waiters = slot;
   }
 
+  /** Foreground clients waiting for the result, in attach order. */
+  get clients(): ServerConnection[] | undefined {
+    return this.#links?.clients;
+  }
+
+  set clients(clients: ServerConnection[] | undefined) {
+    if (clients !== undefined || this.#links !== undefined) this.#linked().clients = clients;
+  }
+
+  /** The worker running the job. */
+  get worker(): ServerConnection | undefined {
+    return this.#links?.worker;
+  }
+
+  set worker(worker: ServerConnection | undefined) {
+    if (worker !== undefined || this.#links !== undefined) this.#linked().worker = worker;
+  }
+
+  /** Index in the worker's `held` list while it runs; -1 otherwise. */
+  get heldAt(): number {
+    return this.#links?.heldAt ?? -1;
+  }
+
+  set heldAt(at: number) {
+    if (at !== -1 || this.#links !== undefined) this.#linked().heldAt = at;
+  }
+
   /** True while someone is waiting for or wants the job. */
   get wanted(): boolean {
     return this.background || (this.clients !== undefined && this.clients.length > 0);
@@ -216,6 +246,10 @@ export class Job {
 
   #more(): JobExtra {
     return (this.#extra ??= new JobExtra());
+  }
+
+  #linked(): JobLinks {
+    return (this.#links ??= new JobLinks());
   }
 }
 

@@ -1,5 +1,5 @@
 import { ProtocolError } from "../errors.ts";
-import { latin1, view } from "../util/bytes.ts";
+import { concatBytes, latin1, view } from "../util/bytes.ts";
 import { Frame, MAX_PINNED, NO_BYTES, NO_PIECES, PIECES_FROM } from "./frame.ts";
 import {
   ARG_COUNTS,
@@ -43,17 +43,6 @@ function pinnedBytes(pieces: readonly Uint8Array[]): number {
   let n = 0;
   for (const piece of pieces) n += piece.buffer.byteLength;
   return n;
-}
-
-/** `pieces`, `size` bytes in all, copied into one new array. */
-function joinPieces(pieces: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
 }
 
 /** Longest admin line accepted before the peer is cut off. */
@@ -163,7 +152,7 @@ export class Decoder {
             if (pinnedBytes(pieces) <= MAX_PINNED * this.#size) {
               this.#emitPieces(pieces);
             } else {
-              const body = joinPieces(pieces, this.#size);
+              const body = concatBytes(pieces, this.#size);
               this.#emit(body, 0, body.length, true);
             }
           } else if (this.#filled === this.#size) {

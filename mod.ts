@@ -26,35 +26,28 @@
  */
 export { createServer, GearmanServer } from "./src/server/server.ts";
 export { DEFAULT_MAX_PACKET_SIZE, DEFAULT_PORT, type ServerOptions } from "./src/server/options.ts";
-export {
-  type BackgroundJob,
-  type BackgroundOptions,
-  type ClientOptions,
-  createClient,
-  GearmanClient,
-  type JobStatus,
-  type Payload,
-  type Priority,
-  type SubmitOptions,
-} from "./src/client/client.ts";
+export { createClient, GearmanClient } from "./src/client/client.ts";
+export type {
+  BackgroundJob,
+  BackgroundOptions,
+  ClientOptions,
+  JobStatus,
+  Payload,
+  Priority,
+  SubmitOptions,
+} from "./src/client/client_types.ts";
 export { ForegroundJob, type JobEvent, JobResult } from "./src/client/foreground_job.ts";
-export {
-  AdminClient,
-  type AdminOptions,
-  createAdminClient,
-  type FunctionStatus,
-  type JobInfo,
-  type PriorityStatus,
-  type WorkerInfo,
-} from "./src/client/admin_client.ts";
+export { AdminClient, createAdminClient } from "./src/client/admin_client.ts";
+export type {
+  AdminOptions,
+  FunctionStatus,
+  JobInfo,
+  PriorityStatus,
+  WorkerInfo,
+} from "./src/client/admin_types.ts";
 export { parseServers } from "./src/client/servers.ts";
-export {
-  createWorker,
-  GearmanWorker,
-  type JobHandler,
-  type RegisterOptions,
-  type WorkerOptions,
-} from "./src/worker/worker.ts";
+export { createWorker, GearmanWorker } from "./src/worker/worker.ts";
+export type { JobHandler, RegisterOptions, WorkerOptions } from "./src/worker/worker_types.ts";
 export { JobContext } from "./src/worker/job_context.ts";
 export {
   AbortedError,

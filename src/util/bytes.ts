@@ -87,6 +87,11 @@ export function utf8Bytes(text: string): Uint8Array {
   return utf8.encode(text);
 }
 
+/** A payload as bytes: text is encoded as UTF-8, bytes are passed as they are. */
+export function payloadBytes(payload: Uint8Array | string): Uint8Array {
+  return typeof payload === "string" ? utf8.encode(payload) : payload;
+}
+
 /** Joins byte arrays into one new array. */
 export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8Array {
   let size = total ?? 0;

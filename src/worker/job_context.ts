@@ -1,6 +1,6 @@
 import { PacketType as T } from "../protocol/constants.ts";
-import { utf8Bytes } from "../util/bytes.ts";
-import type { Payload } from "../client/client.ts";
+import { payloadBytes } from "../util/bytes.ts";
+import type { Payload } from "../client/client_types.ts";
 
 type Send = (type: number, args: (string | Uint8Array)[]) => void;
 
@@ -74,7 +74,7 @@ export class JobContext {
    * ```
    */
   data(payload: Payload): void {
-    this.#send(T.WORK_DATA, [toBytes(payload)]);
+    this.#send(T.WORK_DATA, [payloadBytes(payload)]);
   }
 
   /**
@@ -91,7 +91,7 @@ export class JobContext {
    * ```
    */
   warning(payload: Payload): void {
-    this.#send(T.WORK_WARNING, [toBytes(payload)]);
+    this.#send(T.WORK_WARNING, [payloadBytes(payload)]);
   }
 
   /**
@@ -112,8 +112,4 @@ export class JobContext {
   status(numerator: number, denominator: number): void {
     this.#send(T.WORK_STATUS, [String(numerator), String(denominator)]);
   }
-}
-
-function toBytes(payload: Payload): Uint8Array {
-  return typeof payload === "string" ? utf8Bytes(payload) : payload;
 }

@@ -1,75 +1,15 @@
 import { ConnectionError, InvalidArgumentError } from "../errors.ts";
-import type { Net } from "../net/net.ts";
-import { defaultNet } from "../net/default_net.ts";
 import { PacketType as T } from "../protocol/constants.ts";
-import { latin1, utf8Bytes } from "../util/bytes.ts";
-import type { Payload } from "../client/client.ts";
+import { utf8Bytes } from "../util/bytes.ts";
+import { lazyNet } from "../client/lazy_net.ts";
 import { type Greeting, Link, type Reply } from "../client/link.ts";
 import { parseServers } from "../client/servers.ts";
-import { JobContext } from "./job_context.ts";
+import { Abilities } from "./abilities.ts";
+import { assignedJob, runJob } from "./job_runner.ts";
+import type { JobHandler, RegisterOptions, WorkerOptions } from "./worker_types.ts";
 
-/**
- * Settings of a {@link GearmanWorker}.
- *
- * @example
- * ```ts
- * import { createWorker, type WorkerOptions } from "./mod.ts";
- * const options: WorkerOptions = { servers: ["10.0.0.1:4730", "10.0.0.2"], concurrency: 8, clientId: "resizer-1" };
- * createWorker(options).register("resize", (job) => job.workload).start();
- * ```
- */
-export interface WorkerOptions {
-  /** Servers as `host:port`, a list or comma-separated (default `127.0.0.1:4730`). */
-  readonly servers?: string | readonly string[];
-  /** Socket implementation; defaults to the runtime's. */
-  readonly net?: Net;
-  /** Jobs run at once, across all servers (default 1). */
-  readonly concurrency?: number;
-  /** Shown by the server's `workers` listing. */
-  readonly clientId?: string;
-  /** A throwing handler sends WORK_EXCEPTION with the message instead of WORK_FAIL. */
-  readonly exceptions?: boolean;
-  /** Give up connecting to a server after this long (default 5000 ms). */
-  readonly connectTimeoutMs?: number;
-}
-
-/**
- * Runs one job; what it returns or resolves with (bytes or text) is the
- * result (WORK_COMPLETE), a throw or rejection fails the job (WORK_FAIL, or
- * WORK_EXCEPTION with `exceptions: true`).
- *
- * @example
- * ```ts
- * import { createWorker, type JobHandler } from "./mod.ts";
- * const upper: JobHandler = (job) => job.text().toUpperCase();
- * const slow: JobHandler = async (job) => {
- *   await new Promise((r) => setTimeout(r, 100));
- *   return job.workload;
- * };
- * createWorker().register("upper", upper).register("slow", slow).start();
- * ```
- */
-export type JobHandler = (job: JobContext) => Payload | void | Promise<Payload | void>;
-
-/**
- * Options of one registered function.
- *
- * @example
- * ```ts
- * import { createWorker, type RegisterOptions } from "./mod.ts";
- * const options: RegisterOptions = { timeoutMs: 30_000 };
- * createWorker().register("resize", (job) => job.workload, options).start();
- * ```
- */
-export interface RegisterOptions {
-  /** The server requeues the job if it runs longer than this (CAN_DO_TIMEOUT). */
-  readonly timeoutMs?: number;
-}
-
-interface Ability {
-  readonly handler: JobHandler;
-  readonly timeoutMs: number;
-}
+// The worker's types stay importable from here, where they were declared before.
+export type * from "./worker_types.ts";
 
 interface ServerState {
   readonly link: Link;
@@ -79,8 +19,11 @@ interface ServerState {
   sleeping: boolean;
 }
 
-const decoder = new TextDecoder();
-const EMPTY = new Uint8Array(0);
+/** A job assigned by a server, kept unanswered while its function waits for CANT_DO. */
+interface HeldJob {
+  readonly s: ServerState;
+  readonly reply: Reply;
+}
 
 /**
  * A Gearman worker: registers its functions on every server, sleeps until a
@@ -98,7 +41,7 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export class GearmanWorker {
-  readonly #abilities = new Map<string, Ability>();
+  readonly #abilities = new Abilities<HeldJob>();
   readonly #servers: ServerState[] = [];
   readonly #options: WorkerOptions;
   readonly #concurrency: number;
@@ -107,14 +50,9 @@ export class GearmanWorker {
   #grabs = 0;
   /** Where the next #pumpAll starts, so servers take turns at free slots. */
   #nextServer = 0;
-  /** Jobs running per function. */
-  readonly #running = new Map<string, number>();
-  /** Functions unregistered while jobs of theirs ran: CANT_DO once those end. */
-  readonly #dropLater = new Set<string>();
   #started = false;
   #stopping = false;
   #idle: (() => void) | undefined;
-  #netPromise: Promise<Net> | undefined;
 
   /**
    * Creates a worker; call {@link register}, then {@link start}.
@@ -128,23 +66,28 @@ export class GearmanWorker {
     if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) {
       throw InvalidArgumentError.format("concurrency", "must be a whole number of at least 1");
     }
-    const net: Net = {
-      runtime: "node",
-      listen: async (a, h, o) => (await this.#net()).listen(a, h, o),
-      connect: async (a, h, o) => (await this.#net()).connect(a, h, o),
-    };
+    const net = lazyNet(options.net);
     for (const addr of parseServers(options.servers)) {
-      const state: ServerState = { link: undefined as unknown as Link, grabbing: 0, sleeping: false };
-      const link = new Link(net, addr, {
-        onPacket: (reply) => this.#onPacket(state, reply),
-        onConnect: () => this.#greetings(),
-        onDisconnect: () => {
-          // The grabs in flight are rejected, and their handlers count them off.
-          state.sleeping = false;
-          if (!this.#stopping) this.#reconnect(state);
+      // The handlers run once connected, by which time `state` is set.
+      const link = new Link(
+        net,
+        addr,
+        {
+          onPacket: (reply) => this.#onPacket(state, reply),
+          onConnect: () => this.#greetings(),
+          onDisconnect: () => {
+            // The grabs in flight are rejected, and their handlers count them off;
+            // the server requeues the jobs held from it.
+            state.sleeping = false;
+            this.#abilities.forget((job) => job.s === state);
+            if (!this.#stopping) this.#reconnect(state);
+          },
         },
-      }, options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs });
-      (state as { link: Link }).link = link;
+        options.connectTimeoutMs === undefined
+          ? {}
+          : { connectTimeoutMs: options.connectTimeoutMs },
+      );
+      const state: ServerState = { link, grabbing: 0, sleeping: false };
       this.#servers.push(state);
     }
   }
@@ -167,7 +110,9 @@ export class GearmanWorker {
   /**
    * Registers a function (CAN_DO, or CAN_DO_TIMEOUT with `timeoutMs`).
    * Registering after `start()` tells connected servers at once; registering
-   * a name again replaces its handler.
+   * a name again replaces its handler (servers are told again only when its
+   * timeout changes, since each CAN_DO counts as one more worker in their
+   * status).
    *
    * @param fn the function name clients submit to
    * @param handler runs each job
@@ -186,12 +131,12 @@ export class GearmanWorker {
    */
   register(fn: string, handler: JobHandler, options: RegisterOptions = {}): this {
     if (fn.length === 0) throw InvalidArgumentError.format("function", "name is empty");
-    const timeoutMs = options.timeoutMs ?? 0;
-    this.#abilities.set(fn, { handler, timeoutMs });
+    const { greeting, held } = this.#abilities.add(fn, handler, options.timeoutMs ?? 0);
     if (this.#started) {
       for (const s of this.#servers) {
-        if (s.link.connected) s.link.post(...canDo(fn, timeoutMs));
+        if (greeting !== undefined && s.link.connected) s.link.post(greeting.type, greeting.args);
       }
+      for (const job of held) this.#run(job.s, job.reply);
       this.#pumpAll();
     }
     return this;
@@ -200,7 +145,9 @@ export class GearmanWorker {
   /**
    * Stops taking jobs of a function. Servers are told (CANT_DO) once no job
    * of it is running here, since they requeue the jobs of a function a
-   * worker drops. Unknown names are ignored.
+   * worker drops. Jobs of it that servers assign meanwhile are not run:
+   * they go back to the queue with the CANT_DO (or run after all if the
+   * function is registered again first). Unknown names are ignored.
    *
    * @param fn the function name
    *
@@ -213,9 +160,7 @@ export class GearmanWorker {
    * ```
    */
   unregister(fn: string): void {
-    if (!this.#abilities.delete(fn)) return;
-    if ((this.#running.get(fn) ?? 0) > 0) this.#dropLater.add(fn);
-    else this.#tellAll(T.CANT_DO, [fn]);
+    if (this.#abilities.remove(fn)) this.#tellAll(T.CANT_DO, [fn]);
   }
 
   /**
@@ -263,21 +208,12 @@ export class GearmanWorker {
     }
   }
 
-  #net(): Promise<Net> {
-    return this.#netPromise ??= this.#options.net !== undefined
-      ? Promise.resolve(this.#options.net)
-      : defaultNet();
-  }
-
   #greetings(): Greeting[] {
     const out: Greeting[] = [];
     if (this.#options.clientId !== undefined) {
       out.push({ type: T.SET_CLIENT_ID, args: [utf8Bytes(this.#options.clientId)] });
     }
-    for (const [fn, ability] of this.#abilities) {
-      const [type, args] = canDo(fn, ability.timeoutMs);
-      out.push({ type, args });
-    }
+    out.push(...this.#abilities.greetings());
     return out;
   }
 
@@ -303,7 +239,7 @@ export class GearmanWorker {
     const servers = this.#servers;
     const n = servers.length;
     let granted = true;
-    while (granted && this.#active + this.#grabs < this.#concurrency) {
+    while (granted && this.#active + this.#grabs + this.#abilities.held < this.#concurrency) {
       granted = false;
       for (let i = 0; i < n && this.#active + this.#grabs < this.#concurrency; i++) {
         const s = servers[(this.#nextServer + i) % n] as ServerState;
@@ -348,80 +284,24 @@ export class GearmanWorker {
   }
 
   #run(s: ServerState, reply: Reply): void {
-    const [handleBytes, fnBytes, uniqueBytes, workload] = reply.args as [
-      Uint8Array,
-      Uint8Array,
-      Uint8Array,
-      Uint8Array,
-    ];
-    const handle = latin1(handleBytes);
-    const fn = decoder.decode(fnBytes);
-    const ability = this.#abilities.get(fn);
-    const link = s.link;
-    const send = (type: number, args: (string | Uint8Array)[]) => link.post(type, [handle, ...args]);
-    if (ability === undefined) {
-      link.post(T.WORK_FAIL, [handle]);
+    const job = assignedJob(s.link, reply);
+    const fn = job.function;
+    const handler = this.#abilities.start(fn);
+    if (handler === undefined) {
+      if (!this.#abilities.hold(fn, { s, reply })) s.link.post(T.WORK_FAIL, [job.handle]);
       return;
     }
     this.#active++;
-    this.#running.set(fn, (this.#running.get(fn) ?? 0) + 1);
-    const job = new JobContext(fn, handle, decoder.decode(uniqueBytes), workload, send);
-    const done = (): void => {
-      this.#active--;
-      const left = (this.#running.get(fn) ?? 1) - 1;
-      this.#running.set(fn, left);
-      if (left === 0 && this.#dropLater.delete(fn)) this.#tellAll(T.CANT_DO, [fn]);
-      if (this.#active === 0 && this.#idle !== undefined) this.#idle();
-      this.#pumpAll();
-    };
-    const complete = (result: Payload | void): void => {
-      let bytes: Uint8Array;
-      try {
-        bytes = result === undefined ? EMPTY : toBytes(result);
-      } catch (err) {
-        fail(err);
-        return;
-      }
-      link.post(T.WORK_COMPLETE, [handle, bytes]);
-      done();
-    };
-    const fail = (err: unknown): void => {
-      if (this.#options.exceptions === true) {
-        link.post(T.WORK_EXCEPTION, [handle, utf8Bytes(err instanceof Error ? err.message : String(err))]);
-      } else {
-        link.post(T.WORK_FAIL, [handle]);
-      }
-      done();
-    };
-    // The handler runs in this (promise) turn, not inside packet decoding; a
-    // result that is not a promise is answered at once, without promise hops.
-    let result: ReturnType<JobHandler>;
-    try {
-      result = ability.handler(job);
-    } catch (err) {
-      fail(err);
-      return;
-    }
-    if (isThenable(result)) {
-      result.then(complete, fail);
-    } else {
-      complete(result);
-    }
+    runJob(s.link, job, handler, this.#options.exceptions === true, () => this.#done(fn));
   }
-}
 
-function isThenable(value: unknown): value is PromiseLike<Payload | void> {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
-}
-
-function toBytes(payload: Payload): Uint8Array {
-  return typeof payload === "string" ? utf8Bytes(payload) : payload;
-}
-
-function canDo(fn: string, timeoutMs: number): [number, (string | Uint8Array)[]] {
-  return timeoutMs > 0
-    ? [T.CAN_DO_TIMEOUT, [utf8Bytes(fn), String(timeoutMs)]]
-    : [T.CAN_DO, [utf8Bytes(fn)]];
+  /** A job of `fn` was answered: frees its slot. */
+  #done(fn: string): void {
+    this.#active--;
+    if (this.#abilities.end(fn)) this.#tellAll(T.CANT_DO, [fn]);
+    if (this.#active === 0 && this.#idle !== undefined) this.#idle();
+    this.#pumpAll();
+  }
 }
 
 /**

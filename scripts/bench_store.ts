@@ -27,64 +27,49 @@
  *
  * @module
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
-import { parseArgs } from "node:util";
+import {
+  exited,
+  killChildrenOnExit,
+  spawnChild,
+  stopAll,
+  stopChild,
+} from "./bench_lib/children.ts";
+import { type Fail, log, numberOption, parseCommandLine } from "./bench_lib/command_line.ts";
+import { buildGearbench, type Fields, runGearbench } from "./bench_lib/gearbench.ts";
+import { isRuntime, type Runtime, runtimeArgv, RUNTIMES } from "./bench_lib/paths.ts";
+import { freePort, HOST, waitListening } from "./bench_lib/ports.ts";
+import { idleWait } from "./bench_lib/proc_stats.ts";
+import { formatWhole as fmt, median } from "./bench_lib/stats.ts";
 
-const ROOT = resolve(import.meta.dirname ?? ".", "..");
-const SOURCE = resolve(ROOT, "../shared/bench/gearbench.c");
-const SCRATCH = join(ROOT, ".bench");
-const GEARBENCH = join(SCRATCH, "gearbench");
-const BIN = join(ROOT, "node_modules/.bin");
-const HOST = "127.0.0.1";
-const MAXT = 20;
-const RUNTIMES = ["node", "deno", "bun"] as const;
-type Runtime = (typeof RUNTIMES)[number];
-
-const log = (s: string) => void process.stderr.write(s + "\n");
-const fail = (problem: string): never => {
+const fail: Fail = (problem) => {
   log(`bench_store: ${problem}`);
   process.exit(2);
 };
 
-const { values: opt } = (() => {
-  try {
-    return parseArgs({
-      options: {
-        rounds: { type: "string", default: "1" },
-        runtimes: { type: "string", default: RUNTIMES.join(",") },
-        jobs: { type: "string", default: "100000" },
-        "slow-jobs": { type: "string", default: "3000" },
-        "fsync-always": { type: "boolean", default: false },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (err: unknown) {
-    return fail(err instanceof Error ? err.message : String(err));
-  }
-})();
-if (opt.help) {
-  const doc = readFileSync(new URL(import.meta.url), "utf8").split("*/")[0]!;
-  process.stdout.write(doc.replace(/^\/\*\*\n| \* ?/gm, "").replace("@module\n", ""));
-  process.exit(0);
-}
-const int = (name: string, v: string, min: number) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got ${v}`);
-  return n;
-};
-const ROUNDS = int("rounds", opt.rounds, 1);
-const K = int("jobs", opt.jobs, 1);
-const SLOW_K = int("slow-jobs", opt["slow-jobs"], 1);
-const runtimes = opt.runtimes.split(",").filter(Boolean).map((r) =>
-  (RUNTIMES as readonly string[]).includes(r) ? (r as Runtime) : fail(`unknown runtime ${r}`)
+const opt = parseCommandLine(
+  {
+    rounds: { type: "string" },
+    runtimes: { type: "string", default: RUNTIMES.join(",") },
+    jobs: { type: "string" },
+    "slow-jobs": { type: "string" },
+    "fsync-always": { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+  import.meta.url,
+  fail,
 );
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const int = numberOption(opt, fail);
+const ROUNDS = int("rounds", 1, 1);
+const K = int("jobs", 100_000, 1);
+const SLOW_K = int("slow-jobs", 3000, 1);
+const runtimes = opt.runtimes.split(",").filter(Boolean).map((r) =>
+  isRuntime(r) ? r : fail(`unknown runtime ${r}`)
+);
 
 // ---------------------------------------------------------------- targets
 
@@ -98,54 +83,22 @@ const ours = (rt: Runtime, store: "memory" | "sqlite", fsync: "os" | "always"): 
   name: `${rt} ${store}${fsync === "always" ? "+fsync" : ""}`,
   jobs: K,
   argv: (port, db) => {
-    const launch = rt === "deno" ? [join(BIN, "deno"), "run", "-A"] : [join(BIN, rt)];
     const spec = store === "memory" ? "memory" : `sqlite:${db}`;
-    return [
-      ...launch,
-      "cli.ts",
-      "server",
-      "-L",
-      HOST,
-      "-p",
-      String(port),
-      "--log-file",
-      "none",
-      "--store",
-      spec,
-      "--fsync",
-      fsync,
-    ];
+    const args = ["server", "-L", HOST, "-p", String(port), "--log-file", "none"];
+    return runtimeArgv(rt, "cli.ts", [...args, "--store", spec, "--fsync", fsync]);
   },
 });
 
+function gearmand(port: number, ...queue: string[]): string[] {
+  return ["gearmand", "-L", HOST, "-p", String(port), "-l", "none", "-t", "0", "-q", ...queue];
+}
+
 const targets: Target[] = [
-  {
-    name: "gearmand builtin",
-    jobs: K,
-    argv: (
-      port,
-    ) => ["gearmand", "-L", HOST, "-p", String(port), "-l", "none", "-t", "0", "-q", "builtin"],
-  },
+  { name: "gearmand builtin", jobs: K, argv: (port) => gearmand(port, "builtin") },
   {
     name: "gearmand libsqlite3",
     jobs: SLOW_K,
-    argv: (
-      port,
-      db,
-    ) => [
-      "gearmand",
-      "-L",
-      HOST,
-      "-p",
-      String(port),
-      "-l",
-      "none",
-      "-t",
-      "0",
-      "-q",
-      "libsqlite3",
-      `--libsqlite3-db=${db}`,
-    ],
+    argv: (port, db) => gearmand(port, "libsqlite3", `--libsqlite3-db=${db}`),
   },
   ...runtimes.flatMap((rt) => [
     ours(rt, "memory", "os"),
@@ -154,120 +107,15 @@ const targets: Target[] = [
   ]),
 ];
 
-// ---------------------------------------------------------------- processes
+// ---------------------------------------------------------------- measuring
 
-const live = new Set<ChildProcess>();
-const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
-process.once("exit", () => {
-  for (const c of live) c.kill("SIGKILL");
+/** The machine may be shared: wait (within a budget) until under 0.25 cores are busy. */
+const waitQuiet = idleWait(60_000, (cores) => {
+  log(`bench_store: note: the machine stayed busy (${cores.toFixed(2)} cores)`);
 });
 
-function start(argv: readonly string[]): ChildProcess {
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  live.add(child);
-  child.once("exit", () => live.delete(child));
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const gone = new Promise<void>((r) => (exited(child) ? r() : child.once("exit", () => r())));
-  if (!exited(child)) child.kill("SIGTERM");
-  if (await Promise.race([gone.then(() => true), sleep(10_000).then(() => false)])) return;
-  child.kill("SIGKILL");
-  await Promise.race([gone, sleep(2000)]);
-}
-
-const freePort = () =>
-  new Promise<number>((res, rej) => {
-    const s = createServer().once("error", rej);
-    s.listen(0, HOST, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-
-const canConnect = (port: number) =>
-  new Promise<boolean>((res) => {
-    const s = connect(port, HOST).once("connect", () => {
-      s.destroy();
-      res(true);
-    });
-    s.once("error", () => res(false));
-  });
-
-function buildGearbench(): void {
-  if (
-    existsSync(GEARBENCH) &&
-    (!existsSync(SOURCE) || statSync(GEARBENCH).mtimeMs >= statSync(SOURCE).mtimeMs)
-  ) {
-    return;
-  }
-  if (!existsSync(SOURCE)) throw new Error(`no load generator at ${SOURCE}`);
-  mkdirSync(SCRATCH, { recursive: true });
-  const cc = spawnSync(process.env.CC ?? "cc", [
-    "-O2",
-    "-o",
-    GEARBENCH,
-    SOURCE,
-    "-lgearman",
-    "-lpthread",
-  ], {
-    stdio: "inherit",
-    timeout: 120_000,
-  });
-  if (cc.status !== 0) throw new Error("building gearbench failed (needs cc and libgearman-dev)");
-}
-
-type Fields = Record<string, string>;
-
-async function gearbench(port: number, args: string[]): Promise<Fields> {
-  const child = start([
-    GEARBENCH,
-    "-p",
-    String(port),
-    "-t",
-    String(MAXT),
-    "-f",
-    "bench_store",
-    ...args,
-  ]);
-  let out = "";
-  child.stdout!.on("data", (b: Uint8Array) => (out += b));
-  const timer = setTimeout(() => child.kill("SIGKILL"), (MAXT + 25) * 1000);
-  await new Promise<void>((r) => (exited(child) ? r() : child.once("exit", () => r())));
-  clearTimeout(timer);
-  const line = out.split("\n").filter((l) => l.startsWith("RESULT ")).pop();
-  if (!line) return {};
-  return Object.fromEntries(
-    line.slice(7).split(" ").map((kv) => kv.split("=") as [string, string]),
-  );
-}
-
-/** Busy jiffies of all CPUs (user, nice, system, irq, softirq, steal), from /proc/stat. */
-function busyJiffies(): number {
-  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(
-    Number,
-  );
-  return [0, 1, 2, 5, 6, 7].reduce((acc, i) => acc + (f[i] ?? 0), 0);
-}
-
-let quietBudgetMs = 60_000;
-/** The machine may be shared: wait (within a budget) until under 0.25 cores are busy. */
-async function waitQuiet(): Promise<void> {
-  if (!existsSync("/proc/stat")) return;
-  while (quietBudgetMs > 0) {
-    const b0 = busyJiffies(), t0 = Date.now();
-    await sleep(500);
-    const cores = (busyJiffies() - b0) / 100 / ((Date.now() - t0) / 1000);
-    quietBudgetMs -= Date.now() - t0;
-    if (cores < 0.25) return;
-    if (quietBudgetMs <= 0) {
-      log(`bench_store: note: the machine stayed busy (${cores.toFixed(2)} cores)`);
-    }
-  }
-}
-
-// ---------------------------------------------------------------- measuring
+const gearbench = async (port: number, args: string[]): Promise<Fields> =>
+  (await runGearbench(port, "bench_store", args)).fields;
 
 interface Sample {
   submit: number;
@@ -278,16 +126,12 @@ async function measure(t: Target, scratch: string, round: number): Promise<Sampl
   const db = join(scratch, `${t.name.replaceAll(/\W+/g, "_")}-${round}.db`);
   await waitQuiet();
   const port = await freePort();
-  const child = start(t.argv(port, db));
+  const child = spawnChild(t.argv(port, db));
   let stderr = "";
   child.stderr!.on("data", (b: Uint8Array) => (stderr += b));
   try {
-    const deadline = Date.now() + 20_000;
-    while (!(await canConnect(port))) {
-      if (exited(child) || Date.now() > deadline) {
-        throw new Error(`${t.name} did not start: ${stderr.trim()}`);
-      }
-      await sleep(50);
+    if (await waitListening(port, () => exited(child), 20_000, 50) !== "listening") {
+      throw new Error(`${t.name} did not start: ${stderr.trim()}`);
     }
     const a = await gearbench(port, ["submit", "-n", String(t.jobs), "-c", "2", "-b", "1000"]);
     const submitted = Number(a.jobs ?? 0);
@@ -298,16 +142,11 @@ async function measure(t: Target, scratch: string, round: number): Promise<Sampl
     const drain = Number(b.jobs ?? 0) >= submitted && submitted > 0 ? Number(b.rate) : NaN;
     return { submit, drain };
   } finally {
-    await stop(child);
+    await stopChild(child, 10_000);
   }
 }
 
-const median = (xs: number[]) => {
-  const v = xs.filter(Number.isFinite).sort((x, y) => x - y);
-  if (v.length === 0) return NaN;
-  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-};
-const fmt = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "n/a");
+// ---------------------------------------------------------------- report
 
 async function main(): Promise<void> {
   buildGearbench();
@@ -370,11 +209,12 @@ async function main(): Promise<void> {
   process.stdout.write(out.join("\n") + "\n");
 }
 
+killChildrenOnExit("bench_store");
 try {
   await main();
 } catch (err: unknown) {
   log(`bench_store: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 } finally {
-  await Promise.all([...live].map((c) => stop(c)));
+  await stopAll(10_000);
 }

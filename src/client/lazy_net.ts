@@ -1,17 +1,16 @@
 import type { Net } from "../net/net.ts";
-import { defaultNet } from "../net/default_net.ts";
+import { defaultNet, defaultNetRuntime } from "../net/default_net.ts";
 
 /**
- * A Net that stands for `net`, or for the runtime's default when `net` is
- * undefined. The default is loaded on the first connect, so creating a
- * client or worker stays synchronous; it is loaded once and then shared.
+ * `net`, or when it is undefined a Net that stands for the runtime's
+ * default: that is loaded on the first connect, so creating a client or
+ * worker stays synchronous (`defaultNet` loads it once and shares it).
  */
 export function lazyNet(net: Net | undefined): Net {
-  let real: Promise<Net> | undefined;
-  const get = (): Promise<Net> => real ??= net !== undefined ? Promise.resolve(net) : defaultNet();
+  if (net !== undefined) return net;
   return {
-    runtime: "node",
-    listen: async (addr, handlers, opts) => (await get()).listen(addr, handlers, opts),
-    connect: async (addr, handlers, opts) => (await get()).connect(addr, handlers, opts),
+    runtime: defaultNetRuntime(),
+    listen: async (addr, handlers, opts) => (await defaultNet()).listen(addr, handlers, opts),
+    connect: async (addr, handlers, opts) => (await defaultNet()).connect(addr, handlers, opts),
   };
 }

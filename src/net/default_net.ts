@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Net } from "./net.ts";
+import type { Net, Runtime } from "./net.ts";
 import { detectRuntime } from "./runtime.ts";
 
 let loading: Promise<Net> | undefined;
@@ -34,8 +34,13 @@ export function defaultNet(): Promise<Net> {
   return loading;
 }
 
+/** The runtime of the adapter {@link defaultNet} loads: `"bun"` on Bun, `"node"` elsewhere. */
+export function defaultNetRuntime(): Runtime {
+  return detectRuntime() === "bun" ? "bun" : "node";
+}
+
 async function load(): Promise<Net> {
-  if (detectRuntime() === "bun") {
+  if (defaultNetRuntime() === "bun") {
     const { BunNet } = await import("./bun_net.ts");
     return new BunNet();
   }

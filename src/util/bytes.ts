@@ -20,17 +20,19 @@ export function latin1(bytes: Uint8Array): string {
   return out;
 }
 
-const scratch: number[] = [];
+/** `codes[n]`: an array of `n` char codes, reused by every decode of `n` bytes. */
+const codes: number[][] = [];
 
 /** Decodes `buf[start..end)` to a string with one char per byte. */
 export function latin1At(buf: Uint8Array, start: number, end: number): string {
   const n = end - start;
   if (n <= 0) return "";
   if (n > 256) return latin1(view(buf, start, end));
-  // Short names and ids: a plain array needs no view of the buffer.
-  scratch.length = n;
-  for (let i = 0; i < n; i++) scratch[i] = buf[start + i] as number;
-  return String.fromCharCode.apply(null, scratch);
+  // Short names and ids: an array kept per length needs neither a view of the
+  // buffer nor a new backing store (resizing one shared array would allocate).
+  const out = codes[n] ??= new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i++) out[i] = buf[start + i] as number;
+  return String.fromCharCode.apply(null, out);
 }
 
 /** Encodes a one-char-per-byte string back to bytes (chars above 0xff are truncated). */

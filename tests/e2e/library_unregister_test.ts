@@ -59,26 +59,34 @@ for (const { kind, start, skip } of SERVERS) {
       await waitStatus(admin, "un.twice", { workers: 1 });
     });
 
-    it("lets a running job finish, and hands back unanswered a job assigned meanwhile", {
-      timeout: TEST_TIMEOUT,
-    }, async () => {
+    /**
+     * A worker of 2 slots runs job "1" of `fn` (held by a gate), then drops
+     * `fn`; the server, which still counts the worker as able (its CANT_DO
+     * waits for the running job), assigns job "2" to the free slot too.
+     */
+    async function unregisterWhileRunning(fn: string) {
       const slow = gate();
       const worker = fx.worker({ concurrency: 2 })
-        .register("un.slow", async (job) => {
+        .register(fn, async (job) => {
           await slow.wait();
           return `old:${job.text()}`;
         })
-        .register("un.other", () => "other");
+        .register(`${fn}.other`, () => "other");
       worker.start();
       const admin = fx.admin();
       const client = fx.client();
-      const first = client.submit("un.slow", "1");
-      await waitStatus(admin, "un.slow", { running: 1 });
-      worker.unregister("un.slow");
-      // The server still counts the worker as able (its CANT_DO waits for the
-      // running job), so it assigns this job to the worker's free slot too.
-      const second = client.submit("un.slow", "2");
-      await waitStatus(admin, "un.slow", { total: 2, running: 2 });
+      const first = client.submit(fn, "1");
+      await waitStatus(admin, fn, { running: 1 });
+      worker.unregister(fn);
+      const second = client.submit(fn, "2");
+      await waitStatus(admin, fn, { total: 2, running: 2 });
+      return { slow, worker, admin, client, first, second };
+    }
+
+    it("lets a running job finish, and hands back unanswered a job assigned meanwhile", {
+      timeout: TEST_TIMEOUT,
+    }, async () => {
+      const { slow, admin, first, second } = await unregisterWhileRunning("un.slow");
       slow.open();
       assert.equal(await resultOf(first), "old:1");
       // The CANT_DO has put the second job back in the queue, with nobody to do it.
@@ -90,21 +98,9 @@ for (const { kind, start, skip } of SERVERS) {
     it("registering again before the running jobs end keeps the function, and runs the job held", {
       timeout: TEST_TIMEOUT,
     }, async () => {
-      const slow = gate();
-      const worker = fx.worker({ concurrency: 2 })
-        .register("un.again", async (job) => {
-          await slow.wait();
-          return `old:${job.text()}`;
-        })
-        .register("un.other2", () => "other");
-      worker.start();
-      const admin = fx.admin();
-      const client = fx.client();
-      const first = client.submit("un.again", "1");
-      await waitStatus(admin, "un.again", { running: 1 });
-      worker.unregister("un.again");
-      const second = client.submit("un.again", "2");
-      await waitStatus(admin, "un.again", { total: 2, running: 2 });
+      const { slow, worker, admin, client, first, second } = await unregisterWhileRunning(
+        "un.again",
+      );
       worker.register("un.again", (job) => `new:${job.text()}`);
       assert.equal(await resultOf(second), "new:2");
       slow.open();

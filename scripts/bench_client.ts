@@ -48,12 +48,11 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { detectRuntime } from "../src/net/runtime.ts";
 import { killAll, killChildrenOnExit } from "./bench_lib/children.ts";
-import { log } from "./bench_lib/command_line.ts";
+import { type Fail, log, numberOption, parseCommandLine } from "./bench_lib/command_line.ts";
 import { profileSummary } from "./bench_lib/cpu_profile.ts";
-import { BIN, type Runtime, SCRATCH } from "./bench_lib/paths.ts";
+import { BIN, isRuntime, type Runtime, SCRATCH } from "./bench_lib/paths.ts";
 import { waitForIdleCpus } from "./bench_lib/proc_stats.ts";
 import { progressLine, report } from "./bench_client/report.ts";
 import {
@@ -66,62 +65,81 @@ import {
   startServer,
 } from "./bench_client/runs.ts";
 
-const { values: opt } = parseArgs({
-  options: {
-    rounds: { type: "string", default: "3" },
+const fail: Fail = (problem) => {
+  log(`bench_client: ${problem}`);
+  process.exit(2);
+};
+
+const opt = parseCommandLine(
+  {
+    rounds: { type: "string" },
     servers: { type: "string", default: "gearman-ts,gearmand" },
     sizes: { type: "string", default: "16,1048576" },
-    concurrency: { type: "string", default: "16" },
-    workers: { type: "string", default: "4" },
-    "php-clients": { type: "string", default: "2" },
-    seconds: { type: "string", default: "1.5" },
-    "bg-jobs": { type: "string", default: "20000" },
-    "bg-jobs-big": { type: "string", default: "200" },
-    "bg-window": { type: "string", default: "500" },
-    "bg-seconds": { type: "string", default: "2" },
-    "max-wait": { type: "string", default: "20" },
+    concurrency: { type: "string" },
+    workers: { type: "string" },
+    "php-clients": { type: "string" },
+    seconds: { type: "string" },
+    "bg-jobs": { type: "string" },
+    "bg-jobs-big": { type: "string" },
+    "bg-window": { type: "string" },
+    "bg-seconds": { type: "string" },
+    "max-wait": { type: "string" },
     pairs: { type: "string", default: "ts/ts,php/php" },
     runtime: { type: "string" },
     "server-runtime": { type: "string", default: "node" },
-    "gearmand-threads": { type: "string", default: "0" },
+    "gearmand-threads": { type: "string" },
     "cpu-prof": { type: "boolean", default: false },
-    "max-seconds": { type: "string", default: "300" },
+    "max-seconds": { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
-});
-if (opt.help) {
-  log("see the comment at the top of scripts/bench_client.ts");
-  process.exit(0);
-}
+  import.meta.url,
+  fail,
+);
+const int = numberOption(opt, fail);
+const real = (name: string, dflt: number, min: number) => int(name, dflt, min, true);
+const runtime = (name: string, value: string): Runtime =>
+  isRuntime(value) ? value : fail(`--${name}: unknown runtime ${value}`);
 
-const ROUNDS = Number(opt.rounds);
-const SERVERS = opt.servers.split(",") as Kind[];
-const SIZES = opt.sizes.split(",").map(Number);
-const PAIRS = opt.pairs.split(",").map((p) => p.split("/") as [Lib, Lib]);
+const ROUNDS = int("rounds", 3, 1);
+const SERVERS = opt.servers.split(",").map((k): Kind =>
+  k === "gearman-ts" || k === "gearmand" ? k : fail(`--servers: unknown server ${k}`)
+);
+const SIZES = opt.sizes.split(",").map((size) => {
+  const n = Number(size);
+  return Number.isInteger(n) && n >= 0 ? n : fail(`--sizes: not a byte count: ${size}`);
+});
+const PAIRS = opt.pairs.split(",").map((pair): [Lib, Lib] => {
+  const [client, worker] = pair.split("/");
+  const lib = (l: string | undefined) => l === "ts" || l === "php";
+  return lib(client) && lib(worker)
+    ? [client as Lib, worker as Lib]
+    : fail(`--pairs: bad pair ${pair}`);
+});
+const MAX_SECONDS = real("max-seconds", 300, 1);
 const PROF_DIR = join(SCRATCH, "prof-client");
 const settings: Settings = {
-  concurrency: Number(opt.concurrency),
-  workers: Number(opt.workers),
-  phpClients: Number(opt["php-clients"]),
-  seconds: Number(opt.seconds),
-  bgJobs: Number(opt["bg-jobs"]),
-  bgJobsBig: Number(opt["bg-jobs-big"]),
-  bgWindow: Number(opt["bg-window"]),
-  bgSeconds: Number(opt["bg-seconds"]),
-  runtime: (opt.runtime ?? detectRuntime()) as Runtime,
-  serverRuntime: opt["server-runtime"] as Runtime,
-  gearmandThreads: opt["gearmand-threads"],
+  concurrency: int("concurrency", 16, 1),
+  workers: int("workers", 4, 1),
+  phpClients: int("php-clients", 2, 1),
+  seconds: real("seconds", 1.5, 0.1),
+  bgJobs: int("bg-jobs", 20000, 1),
+  bgJobsBig: int("bg-jobs-big", 200, 1),
+  bgWindow: int("bg-window", 500, 1),
+  bgSeconds: real("bg-seconds", 2, 0.1),
+  runtime: opt.runtime === undefined ? detectRuntime() : runtime("runtime", opt.runtime),
+  serverRuntime: runtime("server-runtime", opt["server-runtime"]),
+  gearmandThreads: String(int("gearmand-threads", 0, 0)),
   profDir: opt["cpu-prof"] ? PROF_DIR : undefined,
 };
 const RUNTIME = settings.runtime;
 
 killChildrenOnExit("bench_client");
 const deadline = setTimeout(() => {
-  log(`bench_client: gave up after ${opt["max-seconds"]} s`);
+  log(`bench_client: gave up after ${MAX_SECONDS} s`);
   killAll();
   process.exit(1);
-}, Number(opt["max-seconds"]) * 1000);
+}, MAX_SECONDS * 1000);
 (deadline as { unref?: () => void }).unref?.();
 
 async function main(): Promise<void> {
@@ -136,7 +154,7 @@ async function main(): Promise<void> {
     runs.push(run);
     log(progressLine(run, round));
   };
-  let idleBudget = Number(opt["max-wait"]) * 1000;
+  let idleBudget = real("max-wait", 20, 0) * 1000;
   for (let round = 0; round < ROUNDS; round++) {
     const servers = round % 2 === 0 ? SERVERS : [...SERVERS].reverse();
     for (const kind of servers) {

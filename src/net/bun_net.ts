@@ -119,7 +119,7 @@ class BunConn implements Conn {
     this.#socket = socket;
     this.#handlers = handlers;
     this.#hwm = hwm;
-    this.remote = { hostname: socket.remoteAddress, port: socket.remotePort };
+    this.remote = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
   }
 
   /** Creates the Conn of a socket and keeps it in `socket.data`. */

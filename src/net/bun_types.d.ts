@@ -11,8 +11,9 @@
 export interface BunSocket<Data> {
   /** Per-socket state, shared handlers find their connection here. */
   data: Data;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
+  /** Undefined when the peer reset the connection before Bun read its address. */
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
   /** Unbuffered: returns the bytes taken (maybe fewer than given), or -1 if closed. */
   write(data: Uint8Array): number;
   /** Sends FIN, keeps reading; `close` follows once the peer's FIN is in too. */

@@ -253,12 +253,13 @@ export class GearmanServer {
       if (sc === undefined) return;
       this.#byConn.delete(conn);
       this.#core.connections.delete(sc);
-      if (err !== undefined) this.logger.debug(`${sc.ip}: ${err.message}`);
+      // Release first: nothing said about the connection may keep its jobs from being requeued.
       try {
         sc.release();
       } catch (cause) {
         this.logger.error(`releasing ${sc.ip}: ${String(cause)}`);
       }
+      if (err !== undefined) this.logger.debug(`${sc.ip}: ${err.message}`);
     },
   };
 

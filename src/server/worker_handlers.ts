@@ -14,6 +14,9 @@ const MAX_HANDLE_SIZE = 63;
 /** CAN_DO_TIMEOUT values below this are raised to it, as gearmand does. */
 const MIN_TIMEOUT_MS = 1000;
 
+/** CAN_DO_TIMEOUT values above this (about 24.8 days, the most a timer holds) are lowered to it. */
+const MAX_TIMEOUT_MS = 0x7fffffff;
+
 const NOT_FOUND_RESULT = "Job given in work result not found";
 const NOT_FOUND_DATA = "Job does not exist on server";
 const NOT_FOUND_EXCEPTION = "An exception was received for a job that does not exist";
@@ -136,8 +139,12 @@ function register(c: ServerConnection, name: string, timeoutMs: number): void {
   fn.workers++;
   // Copies of the exact size: most workers register once and then idle.
   c.registrations = [...c.registrations, fn];
-  if (timeoutMs > 0) (c.timeouts ??= new Map()).set(fn, Math.max(timeoutMs, MIN_TIMEOUT_MS));
-  else c.timeouts?.delete(fn);
+  if (timeoutMs > 0) {
+    const ms = Math.min(Math.max(timeoutMs, MIN_TIMEOUT_MS), MAX_TIMEOUT_MS);
+    (c.timeouts ??= new Map()).set(fn, ms);
+  } else {
+    c.timeouts?.delete(fn);
+  }
   if (!c.abilities.includes(fn)) {
     c.abilities = [...c.abilities, fn];
     c.core.dispatcher.added(c, fn);

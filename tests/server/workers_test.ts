@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { PacketType as T } from "../../src/protocol/constants.ts";
+import { delay } from "../_wait.ts";
 import { startServer, type TestServer } from "./_server.ts";
 
 describe("GearmanServer worker loss", () => {
@@ -69,6 +70,20 @@ describe("GearmanServer worker loss", () => {
     assert.equal((await w.expect(T.ERROR)).args[0], "JOB_NOT_FOUND");
     w2.send(T.WORK_COMPLETE, [h, "on time"]);
     assert.deepEqual((await client.expect(T.WORK_COMPLETE)).args, [h, "on time"]);
+  });
+
+  it("a CAN_DO_TIMEOUT beyond what a timer can hold (2^31-1 ms) is held to that, not fired at once", async () => {
+    const client = await s.connect();
+    client.send(T.SUBMIT_JOB, ["patient", "", "d"]);
+    const h = (await client.expect(T.JOB_CREATED)).args[0] as string;
+    const w = await s.connect();
+    w.send(T.CAN_DO_TIMEOUT, ["patient", "3000000000"]);
+    w.send(T.GRAB_JOB);
+    await w.expect(T.JOB_ASSIGN);
+    // A timeout that overflowed would have requeued the job after 1 ms.
+    await delay(50);
+    w.send(T.WORK_COMPLETE, [h, "done"]);
+    assert.deepEqual((await client.expect(T.WORK_COMPLETE)).args, [h, "done"]);
   });
 });
 

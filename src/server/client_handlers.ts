@@ -127,7 +127,11 @@ function handleSubmit(c: ServerConnection, kind: SubmitKind, f: Frame): void {
 
 function handleGetStatus(c: ServerConnection, f: Frame): void {
   const handleBytes = f.arg(0);
-  const job = c.core.queue.byHandleAt(f.buf, f.starts[0] as number, f.ends[0] as number);
+  // A handle that spans reads (see PIECES_FROM) is far longer than any handle:
+  // its first piece alone must not be taken for one.
+  const job = f.rest.length > 0
+    ? undefined
+    : c.core.queue.byHandleAt(f.buf, f.starts[0] as number, f.ends[0] as number);
   if (job === undefined) {
     c.replyPacket(T.STATUS_RES, [handleBytes, "0", "0", "0", "0"]);
     return;

@@ -1,6 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { PacketType as T } from "../../src/protocol/constants.ts";
+import { encodeRequest } from "../../src/protocol/encoder.ts";
+import { delay } from "../_wait.ts";
 import { startServer, type TestServer } from "./_server.ts";
 
 describe("GearmanServer jobs", () => {
@@ -49,6 +51,23 @@ describe("GearmanServer jobs", () => {
     client.send(T.GET_STATUS, [handle]);
     assert.deepEqual((await client.expect(T.STATUS_RES)).args, [handle, "0", "0", "0", "0"]);
     assert.ok(await client.silent(50), "a background submitter gets no WORK_* packets");
+  });
+
+  it("GET_STATUS of a handle with 20,000 bytes after it is unknown, however TCP splits the packet", async () => {
+    const client = await s.connect();
+    client.send(T.SUBMIT_JOB_BG, ["longstat", "", "x"]);
+    const handle = (await client.expect(T.JOB_CREATED)).args[0] as string;
+    const long = handle + "Z".repeat(20_000);
+    const packet = encodeRequest(T.GET_STATUS, [long]);
+    const cut = 12 + handle.length;
+    for (const parts of [[packet], [packet.subarray(0, cut), packet.subarray(cut)]]) {
+      for (const part of parts) {
+        client.sendRaw(part);
+        // Apart in time, the two parts reach the server in two reads.
+        if (parts.length > 1) await delay(50);
+      }
+      assert.deepEqual((await client.expect(T.STATUS_RES)).args, [long, "0", "0", "0", "0"]);
+    }
   });
 
   it("GRAB_JOB serves high before normal before low, FIFO within a level", async () => {
@@ -121,7 +140,13 @@ describe("GearmanServer jobs", () => {
     const worker = await s.connect();
     worker.send(T.CAN_DO, ["rd"]);
     worker.send(T.GRAB_JOB_ALL);
-    assert.deepEqual((await worker.expect(T.JOB_ASSIGN_ALL)).args, [h1, "rd", "ru1", "myreducer", "payload"]);
+    assert.deepEqual((await worker.expect(T.JOB_ASSIGN_ALL)).args, [
+      h1,
+      "rd",
+      "ru1",
+      "myreducer",
+      "payload",
+    ]);
     worker.send(T.GRAB_JOB);
     assert.deepEqual((await worker.expect(T.JOB_ASSIGN)).args, [h2, "rd", "p2"]);
     worker.send(T.WORK_COMPLETE, [h1, ""]);
@@ -142,9 +167,15 @@ describe("GearmanServer jobs", () => {
   it("WORK_* from a connection that does not hold the job gets ERROR JOB_NOT_FOUND", async () => {
     const other = await s.connect();
     other.send(T.WORK_COMPLETE, ["H:test:999999", "x"]);
-    assert.deepEqual((await other.expect(T.ERROR)).args, ["JOB_NOT_FOUND", "Job given in work result not found"]);
+    assert.deepEqual((await other.expect(T.ERROR)).args, [
+      "JOB_NOT_FOUND",
+      "Job given in work result not found",
+    ]);
     other.send(T.WORK_DATA, ["H:test:999999", "x"]);
-    assert.deepEqual((await other.expect(T.ERROR)).args, ["JOB_NOT_FOUND", "Job does not exist on server"]);
+    assert.deepEqual((await other.expect(T.ERROR)).args, [
+      "JOB_NOT_FOUND",
+      "Job does not exist on server",
+    ]);
     other.send(T.WORK_EXCEPTION, ["H:test:999999", "x"]);
     assert.deepEqual((await other.expect(T.ERROR)).args, [
       "JOB_NOT_FOUND",
@@ -175,7 +206,10 @@ describe("GearmanServer jobs", () => {
     c.send(T.OPTION_REQ, ["EXCEPTIONS"]);
     assert.deepEqual((await c.expect(T.OPTION_RES)).args, ["EXCEPTIONS"]);
     c.send(T.OPTION_REQ, ["bogus"]);
-    assert.deepEqual((await c.expect(T.ERROR)).args, ["UNKNOWN_OPTION", "Server does not recognize given option"]);
+    assert.deepEqual((await c.expect(T.ERROR)).args, [
+      "UNKNOWN_OPTION",
+      "Server does not recognize given option",
+    ]);
   });
 
   it("ECHO_REQ returns the same bytes, NULs included", async () => {
@@ -187,7 +221,10 @@ describe("GearmanServer jobs", () => {
   it("SUBMIT_JOB with a unique over 64 bytes gets ERROR ARGUMENT_TOO_LARGE", async () => {
     const c = await s.connect();
     c.send(T.SUBMIT_JOB, ["big", "u".repeat(65), "x"]);
-    assert.deepEqual((await c.expect(T.ERROR)).args, ["ARGUMENT_TOO_LARGE", "Unique value too large"]);
+    assert.deepEqual((await c.expect(T.ERROR)).args, [
+      "ARGUMENT_TOO_LARGE",
+      "Unique value too large",
+    ]);
     c.send(T.SUBMIT_JOB_BG, ["big", "u".repeat(64), "x"]);
     await c.expect(T.JOB_CREATED);
   });

@@ -89,7 +89,10 @@ export class ConnectionError extends GearmanError {
     if (err instanceof ConnectionError) return err;
     const code = (err as { code?: unknown } | null)?.code;
     const text = `${what}: ${err instanceof Error ? err.message : String(err)}`;
-    return new ConnectionError(text, typeof code === "string" ? { code, cause: err } : { cause: err });
+    return new ConnectionError(
+      text,
+      typeof code === "string" ? { code, cause: err } : { cause: err },
+    );
   }
 }
 
@@ -143,21 +146,24 @@ export class ProtocolError extends GearmanError {
   readonly errorCode: string | undefined;
   /** The type number of the offending packet, when known. */
   readonly packetType: number | undefined;
+  /** The offending input was an admin text line: the answer is an `ERR` line, not a packet. */
+  readonly adminLine: boolean;
 
   /**
    * Creates the error.
    *
    * @param message what arrived and what was expected, naming the peer
-   * @param options `cause`, `errorCode`, `packetType`
+   * @param options `cause`, `errorCode`, `packetType`, `adminLine`
    */
   constructor(
     message: string,
-    options?: ErrorOptions & { errorCode?: string; packetType?: number },
+    options?: ErrorOptions & { errorCode?: string; packetType?: number; adminLine?: boolean },
   ) {
     super("PROTOCOL", message, options);
     this.name = "ProtocolError";
     this.errorCode = options?.errorCode;
     this.packetType = options?.packetType;
+    this.adminLine = options?.adminLine ?? false;
   }
 }
 

@@ -303,14 +303,18 @@ export class Decoder {
   /** Collects a text line starting at `off`; returns the offset after what was used. */
   #line(chunk: Uint8Array, off: number): number {
     const nl = chunk.indexOf(0x0a, off);
+    // The limit counts the whole line, however it was split into reads.
+    if (this.#lineSize + (nl < 0 ? chunk.length : nl) - off > MAX_ADMIN_LINE) {
+      this.#state = STATE_DEAD;
+      throw new ProtocolError(`protocol: admin line longer than ${MAX_ADMIN_LINE} bytes`, {
+        errorCode: "LINE_TOO_LONG",
+        adminLine: true,
+      });
+    }
     if (nl < 0) {
       this.#lineParts.push(chunk.subarray(off));
       this.#lineSize += chunk.length - off;
       this.#state = STATE_LINE;
-      if (this.#lineSize > MAX_ADMIN_LINE) {
-        this.#state = STATE_DEAD;
-        throw new ProtocolError(`protocol: admin line longer than ${MAX_ADMIN_LINE} bytes`);
-      }
       return chunk.length;
     }
     let text: string;

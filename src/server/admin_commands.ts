@@ -3,19 +3,19 @@ import { VERSION } from "../version.ts";
 import type { ServerConnection } from "./connection.ts";
 import { JobState } from "./job.ts";
 
-/** gearmand's `ERR` replies put the text URL-encoded with `+` for spaces. */
-function err(code: string, text = ""): string {
+/** An `ERR` reply line; gearmand's put the text URL-encoded with `+` for spaces. */
+export function adminError(code: string, text = ""): string {
   return text.length > 0 ? `ERR ${code} ${text.replaceAll(" ", "+")}\r\n` : `ERR ${code}\r\n`;
 }
 
 const OK = "OK\r\n";
 
 function unknown(word: string): string {
-  return err("UNKNOWN_COMMAND", `Unknown server command${word}`);
+  return adminError("UNKNOWN_COMMAND", `Unknown server command${word}`);
 }
 
 function incomplete(command: string): string {
-  return err(
+  return adminError(
     "INVALID_ARGUMENTS",
     `An incomplete set of arguments was sent to this command ${command}`,
   );
@@ -83,7 +83,7 @@ function answer(c: ServerConnection, command: string, words: string[]): string {
         for (const job of queue.jobs.values()) out += `${job.unique}\n`;
         return out + ".\n";
       }
-      return err("UNKNOWN_SHOW_ARGUMENTS");
+      return adminError("UNKNOWN_SHOW_ARGUMENTS");
     }
     case "cancel": {
       if ((words[1] ?? "").toLowerCase() !== "job" || words[2] === undefined) {
@@ -91,7 +91,7 @@ function answer(c: ServerConnection, command: string, words: string[]): string {
       }
       const job = queue.byHandle(words[2]);
       if (job === undefined || job.state === JobState.DONE || job.ignored) {
-        return err("UNKNOWN_JOB");
+        return adminError("UNKNOWN_JOB");
       }
       core.cancel(job);
       return OK;
@@ -137,7 +137,7 @@ function answer(c: ServerConnection, command: string, words: string[]): string {
       return `OK ${VERSION}\n`;
     case "shutdown": {
       if (!isLoopback(c.ip)) {
-        return err("PERMISSION_DENIED", "shutdown is accepted only from loopback");
+        return adminError("PERMISSION_DENIED", "shutdown is accepted only from loopback");
       }
       const graceful = (words[1] ?? "").toLowerCase() === "graceful";
       queueMicrotask(() => core.onShutdownRequest(graceful));

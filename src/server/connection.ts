@@ -5,7 +5,7 @@ import { Decoder, type FrameHandlers } from "../protocol/decoder.ts";
 import type { Frame } from "../protocol/frame.ts";
 import { type Arg, encodeResponse } from "../protocol/encoder.ts";
 import { latin1Bytes, writeLatin1 } from "../util/bytes.ts";
-import { runAdminCommand } from "./admin_commands.ts";
+import { adminError, runAdminCommand } from "./admin_commands.ts";
 import { handleClientPacket } from "./client_handlers.ts";
 import type { Core } from "./core.ts";
 import { SleepState } from "./dispatcher.ts";
@@ -312,7 +312,9 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof ProtocolError) {
       this.core.logger.warning(`${this.ip}: ${message}; closing connection`);
-      if (err.errorCode !== undefined) this.sendError(err.errorCode, message);
+      const code = err.errorCode;
+      if (code !== undefined && err.adminLine) this.sendText(adminError(code, message));
+      else if (code !== undefined) this.sendError(code, message);
     } else {
       this.core.logger.error(`${this.ip}: internal error: ${message}; closing connection`);
     }

@@ -293,4 +293,19 @@ describe("Decoder", () => {
     const junk = new Uint8Array(MAX_ADMIN_LINE + 10).fill(0x41);
     assert.throws(() => decoder.push(junk), ProtocolError);
   });
+
+  it("push() refuses an admin line over the limit whether its end comes in the same read or a later one", () => {
+    const line = new Uint8Array(MAX_ADMIN_LINE + 3).fill(0x41);
+    line[line.length - 1] = 0x0a;
+    const tooLong = (err: unknown) => err instanceof ProtocolError && err.adminLine;
+    assert.throws(() => collect().decoder.push(line), tooLong);
+    const split = collect().decoder;
+    split.push(line.subarray(0, 1000));
+    assert.throws(() => split.push(line.subarray(1000)), tooLong);
+    const { decoder, seen } = collect();
+    const longest = new Uint8Array(MAX_ADMIN_LINE + 1).fill(0x41);
+    longest[MAX_ADMIN_LINE] = 0x0a;
+    decoder.push(longest);
+    assert.equal(seen.lines[0]?.length, MAX_ADMIN_LINE);
+  });
 });

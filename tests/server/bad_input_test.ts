@@ -1,7 +1,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MAGIC_RES, PacketType as T } from "../../src/protocol/constants.ts";
+import { MAX_ADMIN_LINE } from "../../src/protocol/decoder.ts";
 import { encodePacket, encodeRequest } from "../../src/protocol/encoder.ts";
+import { delay } from "../_wait.ts";
 import { startServer, type TestServer } from "./_server.ts";
 
 function withHeader(type: number, size: number, magic = [0, 0x52, 0x45, 0x51]): Uint8Array {
@@ -72,6 +74,21 @@ describe("GearmanServer on bad input", () => {
     c.sendRaw(withHeader(T.SUBMIT_JOB_BG, 0xfffffff0));
     assert.equal((await c.expect(T.ERROR)).args[0], "ARGUMENT_TOO_LARGE");
     await c.waitClosed();
+  });
+
+  it("an admin line over 64 KiB gets ERR LINE_TOO_LONG and a close, in one write or two", async () => {
+    const long = "x".repeat(MAX_ADMIN_LINE);
+    const oneWrite = await s.connect();
+    const [reply] = await oneWrite.admin(`status ${long}`);
+    assert.match(reply ?? "", /^ERR LINE_TOO_LONG /);
+    await oneWrite.waitClosed();
+    const twoWrites = await s.connect();
+    twoWrites.sendRaw(`status ${long.slice(0, 40_000)}`);
+    await delay(50);
+    assert.match((await twoWrites.admin(long.slice(40_000)))[0] ?? "", /^ERR LINE_TOO_LONG /);
+    await twoWrites.waitClosed();
+    const admin = await s.connect();
+    assert.deepEqual(await admin.admin("status", true), []);
   });
 
   it("random bytes on one connection leave the others served", async () => {

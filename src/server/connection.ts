@@ -309,6 +309,8 @@ export class ServerConnection extends Output implements FrameHandlers, ParkedWor
   }
 
   #fault(err: unknown): void {
+    // The bad input is a request too: what waits for one goes out before its answer.
+    this.#settle();
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof ProtocolError) {
       this.core.logger.warning(`${this.ip}: ${message}; closing connection`);

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { MAGIC_RES, PacketType as T } from "../../src/protocol/constants.ts";
 import { MAX_ADMIN_LINE } from "../../src/protocol/decoder.ts";
 import { encodePacket, encodeRequest } from "../../src/protocol/encoder.ts";
+import { concatBytes } from "../../src/util/bytes.ts";
 import { delay } from "../_wait.ts";
 import { startServer, type TestServer } from "./_server.ts";
 
@@ -89,6 +90,17 @@ describe("GearmanServer on bad input", () => {
     await twoWrites.waitClosed();
     const admin = await s.connect();
     assert.deepEqual(await admin.admin("status", true), []);
+  });
+
+  it("a packet refused from its header is answered after the JOB_CREATED of a submit before it", async () => {
+    const c = await s.connect();
+    c.sendRaw(concatBytes([
+      encodeRequest(T.SUBMIT_JOB, ["held", "", "small"]),
+      withHeader(T.SUBMIT_JOB_BG, 0xfffffff0),
+    ]));
+    assert.equal((await c.expect(T.JOB_CREATED)).args[0]?.startsWith("H:test:"), true);
+    assert.equal((await c.expect(T.ERROR)).args[0], "ARGUMENT_TOO_LARGE");
+    await c.waitClosed();
   });
 
   it("random bytes on one connection leave the others served", async () => {

@@ -1,4 +1,4 @@
-import { AbortedError, InvalidArgumentError, TimeoutError } from "../errors.ts";
+import { AbortedError, ConnectionError, InvalidArgumentError, TimeoutError } from "../errors.ts";
 import { PacketType as T } from "../protocol/constants.ts";
 import { latin1, payloadBytes, utf8Bytes } from "../util/bytes.ts";
 import type {
@@ -97,6 +97,7 @@ export class GearmanClient {
    * @throws {JobExceptionError} (through the job) on WORK_EXCEPTION, with `exceptions: true`
    * @throws {TimeoutError} (through the job) when `timeoutMs` passes first
    * @throws {AbortedError} (through the job) when `signal` aborts first
+   * @throws {InvalidArgumentError} (through the job) when `fn` or the unique id contains a NUL byte
    *
    * @example
    * ```ts
@@ -113,6 +114,13 @@ export class GearmanClient {
     const type = SUBMIT[options.priority ?? "normal"][0];
     const unique = options.unique ?? "";
     const data = payloadBytes(payload);
+    let names: [Uint8Array, Uint8Array];
+    try {
+      names = [nameBytes("function", fn), nameBytes("unique", unique)];
+    } catch (err) {
+      control.fail(err as Error);
+      return job;
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     let forget = (): void => {};
     const onAbort = () => {
@@ -137,7 +145,7 @@ export class GearmanClient {
     }
     this.#router.route(unique, data, (server) => {
       if (control.settled) return SETTLED;
-      return server.link.request(type, [utf8Bytes(fn), utf8Bytes(unique), data], (reply) => {
+      return server.link.request(type, [...names, data], (reply) => {
         const handle = latin1(reply.args[0] as Uint8Array);
         if (control.settled) return;
         server.jobs.add(handle, control);
@@ -158,7 +166,8 @@ export class GearmanClient {
    * @returns the job's handle and server, for {@link status}
    * @throws {ConnectionError} when every server is down
    * @throws {ServerError} when the server refuses it (e.g. `QUEUE_ERROR`)
-   * @throws {InvalidArgumentError} when `runAt` is combined with a priority other than normal
+   * @throws {InvalidArgumentError} when `runAt` is combined with a priority other than normal,
+   *   or `fn` or the unique id contains a NUL byte
    *
    * @example
    * ```ts
@@ -176,8 +185,14 @@ export class GearmanClient {
   ): Promise<BackgroundJob> {
     const unique = options.unique ?? "";
     const data = payloadBytes(payload);
+    let names: [Uint8Array, Uint8Array];
+    try {
+      names = [nameBytes("function", fn), nameBytes("unique", unique)];
+    } catch (err) {
+      return Promise.reject(err);
+    }
     let type: number = SUBMIT[options.priority ?? "normal"][1];
-    let args: (string | Uint8Array)[] = [utf8Bytes(fn), utf8Bytes(unique), data];
+    let args: (string | Uint8Array)[] = [...names, data];
     if (options.runAt !== undefined) {
       if ((options.priority ?? "normal") !== "normal") {
         return Promise.reject(
@@ -186,7 +201,7 @@ export class GearmanClient {
       }
       const ms = options.runAt instanceof Date ? options.runAt.getTime() : options.runAt;
       type = T.SUBMIT_JOB_EPOCH;
-      args = [utf8Bytes(fn), utf8Bytes(unique), String(Math.floor(ms / 1000)), data];
+      args = [...names, String(Math.floor(ms / 1000)), data];
     }
     return this.#router.route(unique, data, async (server) => {
       const reply = await server.link.request(type, args);
@@ -227,6 +242,7 @@ export class GearmanClient {
    * @param unique the unique id the job was submitted with
    * @returns the job's status, with `waiting`: the clients waiting on it
    * @throws {ConnectionError} when every server is down
+   * @throws {InvalidArgumentError} when `unique` contains a NUL byte
    *
    * @example
    * ```ts
@@ -238,8 +254,14 @@ export class GearmanClient {
    * ```
    */
   statusByUnique(unique: string): Promise<JobStatus> {
+    let key: Uint8Array;
+    try {
+      key = nameBytes("unique", unique);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.#router.route(unique, new Uint8Array(0), async (server) => {
-      const reply = await server.link.request(T.GET_STATUS_UNIQUE, [utf8Bytes(unique)]);
+      const reply = await server.link.request(T.GET_STATUS_UNIQUE, [key]);
       return parseStatus(reply, true);
     });
   }
@@ -280,11 +302,23 @@ export class GearmanClient {
    * ```
    */
   close(): void {
-    for (const server of this.#router.servers) server.link.close();
+    for (const server of this.#router.servers) {
+      server.link.close();
+      const closed = new ConnectionError(`connection to ${server.link.name} closed`, {
+        code: "CLOSED",
+      });
+      server.jobs.failAll(closed);
+    }
   }
 }
 
 const SETTLED: Promise<undefined> = Promise.resolve(undefined);
+
+/** A function name or unique id as UTF-8; a NUL in it would shift the packet's arguments. */
+function nameBytes(what: string, text: string): Uint8Array {
+  if (text.includes("\0")) throw InvalidArgumentError.format(what, "contains a NUL byte");
+  return utf8Bytes(text);
+}
 
 /**
  * Creates a client; it connects on first use.

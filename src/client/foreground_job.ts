@@ -96,7 +96,8 @@ export class ForegroundJob implements Promise<JobResult>, AsyncIterable<JobEvent
   readonly function: string;
   readonly #result: Promise<JobResult>;
   #events: JobEvent[] = [];
-  #wake: (() => void) | undefined;
+  /** Iterators waiting for an event or the end. */
+  #wakers: (() => void)[] = [];
   #error: Error | undefined;
   #done = false;
   #handle: string | undefined;
@@ -277,6 +278,8 @@ export class ForegroundJob implements Promise<JobResult>, AsyncIterable<JobEvent
   /**
    * Yields the job's events until it ends; throws the job's error if it
    * failed. Events that arrived before iterating are kept and yielded first.
+   * Loops over one job share its events (each goes to one of them), and
+   * every loop ends when the job does.
    *
    * @returns an iterator of {@link JobEvent}s
    *
@@ -300,13 +303,14 @@ export class ForegroundJob implements Promise<JobResult>, AsyncIterable<JobEvent
         if (this.#error !== undefined) throw this.#error;
         return;
       }
-      await new Promise<void>((resolve) => (this.#wake = resolve));
+      await new Promise<void>((resolve) => this.#wakers.push(resolve));
     }
   }
 
   #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+    if (this.#wakers.length === 0) return;
+    const wakers = this.#wakers;
+    this.#wakers = [];
+    for (const wake of wakers) wake();
   }
 }

@@ -95,6 +95,8 @@ export class Link {
   #outSize = 0;
   #scheduled = false;
   #decoder: Decoder | undefined;
+  /** Ends the backoff wait before a reconnect, while one is under way. */
+  #wakeEarly: (() => void) | undefined;
   readonly #flushLater = (): void => this.#flush();
 
   constructor(net: Net, addr: Addr, handlers: LinkHandlers, opts: LinkOptions = {}) {
@@ -134,7 +136,11 @@ export class Link {
    * rejects. `onReply` runs as the reply is decoded, before any packet after
    * it: the place to start listening for a job's WORK_* packets.
    */
-  request(type: number, args: readonly Arg[] = [], onReply?: (reply: Reply) => void): Promise<Reply> {
+  request(
+    type: number,
+    args: readonly Arg[] = [],
+    onReply?: (reply: Reply) => void,
+  ): Promise<Reply> {
     return this.#enqueue(encodeRequest(type, args), true, onReply);
   }
 
@@ -146,11 +152,16 @@ export class Link {
   /**
    * Sends a packet that gets no reply, fire and forget: like `send()` without
    * the promise (a worker's WORK_* packets, PRE_SLEEP). Dropped when the
-   * connection is closed or lost before it is written.
+   * connection is lost before it is written; {@link close} still sends it.
    */
   post(type: number, args: readonly Arg[] = []): void {
     if (this.#closed) return;
-    this.#waiting.push({ packet: encodeRequest(type, args), wantsReply: false, resolve: ignore, reject: ignore });
+    this.#waiting.push({
+      packet: encodeRequest(type, args),
+      wantsReply: false,
+      resolve: ignore,
+      reject: ignore,
+    });
     this.#pump();
   }
 
@@ -159,17 +170,30 @@ export class Link {
     return this.#enqueue(encodeRequest(T.ECHO_REQ, ["ping"]), true).then(() => {});
   }
 
-  /** Closes for good: pending requests are rejected. */
+  /**
+   * Closes for good: requests waiting for a reply are rejected, while
+   * packets that get none (a worker's last WORK_COMPLETE, even one queued
+   * behind back-pressure) still go out before the connection ends.
+   */
   close(): void {
     this.#closed = true;
-    this.#fail(new ConnectionError(`connection to ${this.name} closed`, { code: "CLOSED" }));
-    // Packets already written here (a worker's last WORK_COMPLETE) still go out.
+    this.#wakeEarly?.();
+    const err = new ConnectionError(`connection to ${this.name} closed`, { code: "CLOSED" });
+    for (let r = this.#inFlight.shift(); r !== undefined; r = this.#inFlight.shift()) r.reject(err);
+    for (let r = this.#waiting.shift(); r !== undefined; r = this.#waiting.shift()) {
+      if (r.wantsReply) r.reject(err);
+      else if (this.#conn !== undefined) this.#write(r.packet);
+    }
     this.#flush();
     this.#conn?.end();
     this.#conn = undefined;
   }
 
-  #enqueue(packet: Uint8Array, wantsReply: boolean, onReply?: (reply: Reply) => void): Promise<Reply> {
+  #enqueue(
+    packet: Uint8Array,
+    wantsReply: boolean,
+    onReply?: (reply: Reply) => void,
+  ): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       if (this.#closed) {
         reject(new ConnectionError(`connection to ${this.name} closed`, { code: "CLOSED" }));
@@ -185,7 +209,9 @@ export class Link {
       if (!this.#connecting) void this.#open();
       return;
     }
-    while (!this.#blocked && this.#waiting.length > 0 && this.#inFlight.length < this.#opts.maxInFlight) {
+    while (
+      !this.#blocked && this.#waiting.length > 0 && this.#inFlight.length < this.#opts.maxInFlight
+    ) {
       const req = this.#waiting.shift() as Request;
       if (req.wantsReply) this.#inFlight.push(req);
       this.#write(req.packet);
@@ -196,7 +222,21 @@ export class Link {
   async #open(): Promise<void> {
     this.#connecting = true;
     const wait = this.downUntil - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) {
+      // close() cuts the backoff short, so that no timer keeps the process alive.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.#wakeEarly = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wakeEarly = undefined;
+      if (this.#closed) {
+        this.#connecting = false;
+        return;
+      }
+    }
     const decoder = new Decoder({
       onPacket: (_magic, type, args) => this.#receive(type, args),
       onAdminLine: () => {},
@@ -227,7 +267,9 @@ export class Link {
       this.#failures = 0;
       this.downUntil = 0;
       for (const g of this.#handlers.onConnect?.() ?? []) {
-        if (g.answered === true) this.#inFlight.push({ packet: EMPTY, wantsReply: true, resolve: ignore, reject: ignore });
+        if (g.answered === true) {
+          this.#inFlight.push({ packet: EMPTY, wantsReply: true, resolve: ignore, reject: ignore });
+        }
         this.#write(encodeRequest(g.type, g.args ?? []));
       }
       this.#pump();
@@ -240,7 +282,9 @@ export class Link {
       );
       this.downUntil = Date.now() + backoff * (0.75 + Math.random() * 0.5);
       const code = (err as { code?: string }).code ?? "CONNECTION";
-      this.#fail(new ConnectionError(`server ${this.name} is down: ${describe(err)}`, { cause: err, code }));
+      this.#fail(
+        new ConnectionError(`server ${this.name} is down: ${describe(err)}`, { cause: err, code }),
+      );
     }
   }
 
@@ -267,11 +311,15 @@ export class Link {
   #receive(type: number, views: Uint8Array[]): void {
     const args = views.map((v) => v.slice());
     const reply = { type, args };
-    if (IN_ORDER.has(type) || (type === T.ERROR && this.#inFlight.length > 0 && !isJobError(args))) {
+    if (
+      IN_ORDER.has(type) || (type === T.ERROR && this.#inFlight.length > 0 && !isJobError(args))
+    ) {
       const req = this.#inFlight.shift();
       if (req !== undefined) {
         if (type === T.ERROR) {
-          req.reject(ServerError.fromPacket(latin1(args[0] as Uint8Array), latin1(args[1] as Uint8Array)));
+          req.reject(
+            ServerError.fromPacket(latin1(args[0] as Uint8Array), latin1(args[1] as Uint8Array)),
+          );
         } else {
           req.onReply?.(reply);
           req.resolve(reply);

@@ -126,11 +126,6 @@ export class Link {
     return this.#conn !== undefined || Date.now() >= this.downUntil;
   }
 
-  /** Requests not yet answered. */
-  get pending(): number {
-    return this.#waiting.length + this.#inFlight.length;
-  }
-
   /**
    * Sends a request and resolves with its in-order reply; an ERROR reply
    * rejects. `onReply` runs as the reply is decoded, before any packet after
@@ -144,15 +139,10 @@ export class Link {
     return this.#enqueue(encodeRequest(type, args), true, onReply);
   }
 
-  /** Sends a packet that gets no reply; resolves once it is handed to the socket. */
-  send(type: number, args: readonly Arg[] = []): Promise<void> {
-    return this.#enqueue(encodeRequest(type, args), false).then(() => {});
-  }
-
   /**
-   * Sends a packet that gets no reply, fire and forget: like `send()` without
-   * the promise (a worker's WORK_* packets, PRE_SLEEP). Dropped when the
-   * connection is lost before it is written; {@link close} still sends it.
+   * Sends a packet that gets no reply, fire and forget (a worker's WORK_*
+   * packets, PRE_SLEEP). Dropped when the connection is lost before it is
+   * written; {@link close} still sends it.
    */
   post(type: number, args: readonly Arg[] = []): void {
     if (this.#closed) return;

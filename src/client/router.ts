@@ -43,7 +43,7 @@ export class Router<S extends { readonly link: Link }> {
     const servers = this.servers;
     const n = servers.length;
     let first: number;
-    if (unique.length > 0 && n > 1) {
+    if (unique.length > 0) {
       const key = unique === "-" ? data : utf8Bytes(unique);
       first = ((crc32(key) >>> 16) & 0x7fff) % n;
     } else {
@@ -65,7 +65,6 @@ export class Router<S extends { readonly link: Link }> {
         lastError = err;
       }
     }
-    if (n === 1) throw lastError;
     throw new ConnectionError(
       `every server is down (${servers.map((s) => s.link.name).join(", ")})`,
       { cause: lastError, code: (lastError as ConnectionError).code },

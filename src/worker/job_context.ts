@@ -1,6 +1,6 @@
 import { PacketType as T } from "../protocol/constants.ts";
-import { payloadBytes } from "../util/bytes.ts";
 import type { Payload } from "../client/client_types.ts";
+import { payloadOf } from "./job_payload.ts";
 
 type Send = (type: number, args: (string | Uint8Array)[]) => void;
 
@@ -64,6 +64,8 @@ export class JobContext {
   /**
    * Sends partial result data (WORK_DATA) to the waiting clients.
    * @param payload bytes or UTF-8 text
+   * @throws {InvalidArgumentError} when `payload` is neither a string nor a
+   *   Uint8Array (thrown in the handler, so the job fails unless it catches it)
    *
    * @example
    * ```ts
@@ -74,12 +76,14 @@ export class JobContext {
    * ```
    */
   data(payload: Payload): void {
-    this.#send(T.WORK_DATA, [payloadBytes(payload)]);
+    this.#send(T.WORK_DATA, [payloadOf(payload, "job.data() got")]);
   }
 
   /**
    * Sends a warning (WORK_WARNING) to the waiting clients.
    * @param payload bytes or UTF-8 text
+   * @throws {InvalidArgumentError} when `payload` is neither a string nor a
+   *   Uint8Array (thrown in the handler, so the job fails unless it catches it)
    *
    * @example
    * ```ts
@@ -91,7 +95,7 @@ export class JobContext {
    * ```
    */
   warning(payload: Payload): void {
-    this.#send(T.WORK_WARNING, [payloadBytes(payload)]);
+    this.#send(T.WORK_WARNING, [payloadOf(payload, "job.warning() got")]);
   }
 
   /**

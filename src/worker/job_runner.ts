@@ -1,8 +1,8 @@
 import { PacketType as T } from "../protocol/constants.ts";
-import { latin1, payloadBytes, utf8Bytes } from "../util/bytes.ts";
-import type { Payload } from "../client/client_types.ts";
+import { latin1, utf8Bytes } from "../util/bytes.ts";
 import type { Link, Reply } from "../client/link.ts";
 import { JobContext } from "./job_context.ts";
+import { payloadOf } from "./job_payload.ts";
 import type { JobHandler } from "./worker_types.ts";
 
 const decoder = new TextDecoder();
@@ -32,9 +32,11 @@ export function assignedJob(link: Link, reply: Reply): JobContext {
 
 /**
  * Runs a job with its handler and answers the server that assigned it:
- * WORK_COMPLETE with the result, or, when the handler throws or rejects,
+ * WORK_COMPLETE with the result, or, when the handler throws, rejects or
+ * returns something other than a string, a Uint8Array or undefined,
  * WORK_FAIL (WORK_EXCEPTION with the error's message when `exceptions` is
- * set). Calls `done` once the answer is posted.
+ * set). Calls `done` exactly once, after the answer is posted, even when
+ * posting it throws.
  */
 export function runJob(
   link: Link,
@@ -44,31 +46,28 @@ export function runJob(
   done: () => void,
 ): void {
   const handle = job.handle;
-  const complete = (result: Payload | void): void => {
-    let bytes: Uint8Array;
+  const complete = (result: unknown): void => {
     try {
-      bytes = result === undefined ? EMPTY : payloadBytes(result);
+      const bytes = result === undefined ? EMPTY : payloadOf(result, "handler returned");
+      link.post(T.WORK_COMPLETE, [handle, bytes]);
     } catch (err) {
+      // Not a payload, or too large to encode: the job fails instead.
       fail(err);
       return;
     }
-    link.post(T.WORK_COMPLETE, [handle, bytes]);
     done();
   };
   const fail = (err: unknown): void => {
-    if (exceptions) {
-      link.post(T.WORK_EXCEPTION, [
-        handle,
-        utf8Bytes(err instanceof Error ? err.message : String(err)),
-      ]);
-    } else {
-      link.post(T.WORK_FAIL, [handle]);
+    try {
+      if (exceptions) link.post(T.WORK_EXCEPTION, [handle, utf8Bytes(errorText(err))]);
+      else link.post(T.WORK_FAIL, [handle]);
+    } finally {
+      done();
     }
-    done();
   };
   // The handler runs in this (promise) turn, not inside packet decoding; a
   // result that is not a promise is answered at once, without promise hops.
-  let result: ReturnType<JobHandler>;
+  let result: unknown;
   try {
     result = handler(job);
   } catch (err) {
@@ -76,12 +75,24 @@ export function runJob(
     return;
   }
   if (isThenable(result)) {
-    result.then(complete, fail);
+    // Promise.resolve settles once even when a hand-made thenable calls back
+    // twice or throws, so the slot is freed exactly once. A native promise
+    // is returned as it is.
+    Promise.resolve(result).then(complete, fail);
   } else {
     complete(result);
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<Payload | void> {
+/** The text of a WORK_EXCEPTION (`String()` throws for some values, such as `Object.create(null)`). */
+function errorText(err: unknown): string {
+  try {
+    return err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    return "handler threw a value that cannot be converted to a string";
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }

@@ -52,15 +52,19 @@ export class GearmanWorker {
   #nextServer = 0;
   #started = false;
   #stopping = false;
+  /** What every stop() call returns. */
+  #stopped: Promise<void> | undefined;
   #idle: (() => void) | undefined;
 
   /**
    * Creates a worker; call {@link register}, then {@link start}.
    * @param options servers, concurrency, client id, socket implementation
    * @throws {InvalidArgumentError} when `concurrency` is not a whole number
-   *   of at least 1, or a server address is malformed
+   *   of at least 1, a server address is malformed, or `clientId` contains
+   *   a NUL byte
    */
   constructor(options: WorkerOptions = {}) {
+    if (options.clientId !== undefined) checkName("clientId", options.clientId);
     this.#options = options;
     this.#concurrency = options.concurrency ?? 1;
     if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) {
@@ -118,7 +122,8 @@ export class GearmanWorker {
    * @param handler runs each job
    * @param options the server-side timeout of a job
    * @returns this worker, for chaining
-   * @throws {InvalidArgumentError} when `fn` is empty
+   * @throws {InvalidArgumentError} when `fn` is empty or contains a NUL byte
+   *   (the protocol's argument separator)
    *
    * @example
    * ```ts
@@ -131,10 +136,15 @@ export class GearmanWorker {
    */
   register(fn: string, handler: JobHandler, options: RegisterOptions = {}): this {
     if (fn.length === 0) throw InvalidArgumentError.format("function", "name is empty");
+    checkName("function", fn);
     const { greeting, held } = this.#abilities.add(fn, handler, options.timeoutMs ?? 0);
     if (this.#started) {
       for (const s of this.#servers) {
-        if (greeting !== undefined && s.link.connected) s.link.post(greeting.type, greeting.args);
+        if (greeting === undefined || !s.link.connected) continue;
+        s.link.post(greeting.type, greeting.args);
+        // A server need not wake a sleeping worker for a function it learns
+        // of (gearmand sends no NOOP on CAN_DO), so ask it once more.
+        s.sleeping = false;
       }
       for (const job of held) this.#run(job.s, job.reply);
       this.#pumpAll();
@@ -150,6 +160,7 @@ export class GearmanWorker {
    * function is registered again first). Unknown names are ignored.
    *
    * @param fn the function name
+   * @throws {InvalidArgumentError} when `fn` contains a NUL byte
    *
    * @example
    * ```ts
@@ -160,7 +171,8 @@ export class GearmanWorker {
    * ```
    */
   unregister(fn: string): void {
-    if (this.#abilities.remove(fn)) this.#tellAll(T.CANT_DO, [fn]);
+    checkName("function", fn);
+    if (this.#abilities.remove(fn)) this.#tellAll(T.CANT_DO, [utf8Bytes(fn)]);
   }
 
   /**
@@ -183,7 +195,8 @@ export class GearmanWorker {
 
   /**
    * Graceful stop: takes no new job and lets running ones finish (their
-   * results are delivered), then disconnects.
+   * results are delivered), then disconnects. Calling it again returns the
+   * same promise.
    *
    * @returns a promise that resolves once every connection is closed
    *
@@ -195,14 +208,18 @@ export class GearmanWorker {
    * await worker.stop();
    * ```
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.#stopped ??= this.#stop();
+  }
+
+  async #stop(): Promise<void> {
     this.#stopping = true;
     if (this.#active > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
     this.#tellAll(T.RESET_ABILITIES, []);
     for (const s of this.#servers) s.link.close();
   }
 
-  #tellAll(type: number, args: string[]): void {
+  #tellAll(type: number, args: readonly Uint8Array[]): void {
     for (const s of this.#servers) {
       if (s.link.connected) s.link.post(type, args);
     }
@@ -229,19 +246,19 @@ export class GearmanWorker {
   }
 
   /**
-   * Hands the free slots (`concurrency` minus jobs running minus grabs in
-   * flight) to the servers that may have work, one grab each in turn, so a
-   * worker with several slots keeps several grabs in flight (like as many
-   * single-job workers) and never holds more than `concurrency` jobs.
+   * Hands the free slots (see {@link #free}) to the servers that may have
+   * work, one grab each in turn, so a worker with several slots keeps
+   * several grabs in flight (like as many single-job workers) and never
+   * holds more than `concurrency` jobs.
    */
   #pumpAll(): void {
     if (this.#stopping || this.#abilities.size === 0) return;
     const servers = this.#servers;
     const n = servers.length;
     let granted = true;
-    while (granted && this.#active + this.#grabs + this.#abilities.held < this.#concurrency) {
+    while (granted && this.#free > 0) {
       granted = false;
-      for (let i = 0; i < n && this.#active + this.#grabs < this.#concurrency; i++) {
+      for (let i = 0; i < n && this.#free > 0; i++) {
         const s = servers[(this.#nextServer + i) % n] as ServerState;
         if (s.sleeping || !s.link.connected) continue;
         this.#grab(s);
@@ -249,6 +266,11 @@ export class GearmanWorker {
       }
       this.#nextServer = (this.#nextServer + 1) % n;
     }
+  }
+
+  /** `concurrency` minus the jobs running, the jobs held and the grabs in flight. */
+  get #free(): number {
+    return this.#concurrency - this.#active - this.#abilities.held - this.#grabs;
   }
 
   #grab(s: ServerState): void {
@@ -298,9 +320,16 @@ export class GearmanWorker {
   /** A job of `fn` was answered: frees its slot. */
   #done(fn: string): void {
     this.#active--;
-    if (this.#abilities.end(fn)) this.#tellAll(T.CANT_DO, [fn]);
+    if (this.#abilities.end(fn)) this.#tellAll(T.CANT_DO, [utf8Bytes(fn)]);
     if (this.#active === 0 && this.#idle !== undefined) this.#idle();
     this.#pumpAll();
+  }
+}
+
+/** Names and ids are NUL-separated packet arguments: a NUL inside one would split it. */
+function checkName(field: string, name: string): void {
+  if (name.includes("\0")) {
+    throw InvalidArgumentError.format(field, `${JSON.stringify(name)} contains a NUL byte`);
   }
 }
 
@@ -310,7 +339,7 @@ export class GearmanWorker {
  * @param options servers (default `127.0.0.1:4730`), concurrency (default 1), client id
  * @returns a new {@link GearmanWorker}
  * @throws {InvalidArgumentError} when `concurrency` is not a whole number of
- *   at least 1, or a server address is malformed
+ *   at least 1, a server address is malformed, or `clientId` contains a NUL byte
  *
  * @example
  * ```ts

@@ -25,7 +25,7 @@ export interface WorkerOptions {
   readonly net?: Net;
   /** Jobs run at once, across all servers (default 1). */
   readonly concurrency?: number;
-  /** Shown by the server's `workers` listing. */
+  /** Shown by the server's `workers` listing; sent as UTF-8, so it must not contain NUL. */
   readonly clientId?: string;
   /** A throwing handler sends WORK_EXCEPTION with the message instead of WORK_FAIL. */
   readonly exceptions?: boolean;
@@ -34,9 +34,11 @@ export interface WorkerOptions {
 }
 
 /**
- * Runs one job; what it returns or resolves with (bytes or text) is the
- * result (WORK_COMPLETE), a throw or rejection fails the job (WORK_FAIL, or
- * WORK_EXCEPTION with `exceptions: true`).
+ * Runs one job; what it returns or resolves with (bytes, UTF-8 text, or
+ * undefined for an empty result) is the result (WORK_COMPLETE). A throw or
+ * rejection fails the job (WORK_FAIL, or WORK_EXCEPTION with the error's
+ * message when `exceptions: true`), and so does any other result, such as a
+ * number, null or an ArrayBuffer (its message says what was returned).
  *
  * @example
  * ```ts

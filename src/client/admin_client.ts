@@ -20,6 +20,13 @@ export type * from "./admin_types.ts";
 /**
  * The text admin protocol of gearmand and gearman-ts, with typed answers.
  *
+ * Commands go out one at a time, in call order, on one connection that is
+ * opened on first use. Names travel as UTF-8 both ways, as the client and
+ * worker send them. When the server drops the connection (a restart, an idle
+ * close, `shutdown`), when an answer times out or has the wrong shape, the
+ * connection is dropped and the next command connects again, so a late or
+ * left-over answer is never taken for another command's.
+ *
  * @example
  * ```ts
  * import { createAdminClient } from "./mod.ts";
@@ -42,6 +49,7 @@ export class AdminClient {
 
   /**
    * `status`: queued+running totals, running jobs and workers per function.
+   * The counts are the last three columns, so a name may contain a tab.
    * @returns one entry per function
    *
    * @example
@@ -58,6 +66,7 @@ export class AdminClient {
 
   /**
    * `prioritystatus`: queued jobs per priority (gearmand 1.1.19 and later, gearman-ts).
+   * The counts are the last four columns, so a name may contain a tab.
    * @returns one entry per function
    *
    * @example
@@ -106,6 +115,12 @@ export class AdminClient {
 
   /**
    * `show unique jobs`: the unique ids of the jobs the server holds.
+   *
+   * A unique id that is exactly `.` cannot be told from the end of the list,
+   * so the list stops there. The rest of such an answer may still be on its
+   * way, so the connection is closed after this command and the next one
+   * connects again.
+   *
    * @returns the unique ids
    *
    * @example
@@ -256,12 +271,16 @@ export class AdminClient {
 
   /**
    * Sends a one-line command; resolves with the text after `OK`. Commands
-   * are sent one at a time, in call order.
+   * are sent one at a time, in call order. An answer that is neither `OK`
+   * nor `ERR` (such as the first row of a listing) rejects, and the
+   * connection is dropped with the rest of it.
    *
    * @param line the command, without the line end
    * @returns the rest of the `OK` line (for `version`, the version itself)
    * @throws {ServerError} on an `ERR` answer
-   * @throws {ConnectionError} when the server is down or does not answer in time
+   * @throws {ProtocolError} on an answer that is neither `OK` nor `ERR`
+   * @throws {ConnectionError} when the server is down, does not answer in time,
+   * or closes the connection before answering; code `CLOSED` after {@link close}
    *
    * @example
    * ```ts
@@ -281,7 +300,8 @@ export class AdminClient {
    * @param line the command, without the line end
    * @returns the lines of the answer
    * @throws {ServerError} on an `ERR` answer
-   * @throws {ConnectionError} when the server is down or does not answer in time
+   * @throws {ConnectionError} when the server is down, does not answer in time,
+   * or closes the connection before answering; code `CLOSED` after {@link close}
    *
    * @example
    * ```ts
@@ -296,7 +316,9 @@ export class AdminClient {
   }
 
   /**
-   * Closes the connection.
+   * Closes the connection. A command already sent may still get its answer;
+   * the others, queued or later, reject with ConnectionError (code `CLOSED`)
+   * and do not connect again.
    *
    * @example
    * ```ts

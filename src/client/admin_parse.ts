@@ -5,9 +5,19 @@ export function parseCount(text: string | undefined): number {
   return Number(text ?? 0) || 0;
 }
 
+/**
+ * A listing line as a name and `count` columns after it. The columns are
+ * taken from the right, so a tab in the name stays in the name.
+ */
+function nameAndColumns(line: string, count: number): [string, string[]] {
+  const fields = line.split("\t");
+  const columns = fields.splice(Math.max(1, fields.length - count));
+  return [fields.join("\t"), columns];
+}
+
 /** One line of `status`: `NAME\tTOTAL\tRUNNING\tWORKERS`. */
 export function parseStatusLine(line: string): FunctionStatus {
-  const [name = "", total, running, workers] = line.split("\t");
+  const [name, [total, running, workers]] = nameAndColumns(line, 3);
   return {
     name,
     total: parseCount(total),
@@ -18,7 +28,7 @@ export function parseStatusLine(line: string): FunctionStatus {
 
 /** One line of `prioritystatus`: `NAME\tHIGH\tNORMAL\tLOW\tWORKERS`. */
 export function parsePriorityStatusLine(line: string): PriorityStatus {
-  const [name = "", high, normal, low, workers] = line.split("\t");
+  const [name, [high, normal, low, workers]] = nameAndColumns(line, 4);
   return {
     name,
     high: parseCount(high),

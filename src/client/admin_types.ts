@@ -117,6 +117,10 @@ export interface AdminOptions {
   readonly server?: string;
   /** Socket implementation; defaults to the runtime's. */
   readonly net?: Net;
-  /** Give up on an answer after this long (default 5000 ms). */
+  /**
+   * Give up on connecting, and on each line of an answer, after this long
+   * (default 5000 ms); the connection is then dropped, and the next command
+   * connects again.
+   */
   readonly timeoutMs?: number;
 }

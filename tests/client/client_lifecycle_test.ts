@@ -14,7 +14,7 @@ function gate(): { open(): void; wait: Promise<void> } {
   return { open, wait };
 }
 
-describe("GearmanClient closing and bad names", () => {
+describe("GearmanClient and GearmanWorker closing, and bad names", () => {
   let server: GearmanServer;
   let servers: string;
   before(async () => {
@@ -106,45 +106,37 @@ describe("GearmanClient closing and bad names", () => {
     await delay(300);
     assert.equal(attempts, 1);
   });
-});
-
-describe("GearmanWorker.stop() with a result queued behind back-pressure", () => {
-  let server: GearmanServer;
-  let servers: string;
-  before(async () => {
-    server = createServer({ port: 0 });
-    const [addr] = await server.listen();
-    servers = `127.0.0.1:${addr?.port}`;
-  });
-  after(() => server.close());
-
-  it("still delivers the result, and the job does not run again", { timeout: 15_000 }, async () => {
-    const big = new Uint8Array(8 * 1024 * 1024).fill(97);
-    const started = gate();
-    const finish = gate();
-    let runs = 0;
-    const worker = createWorker({ servers }).register("lc.big", async (job) => {
-      runs++;
-      started.open();
-      await finish.wait;
-      job.data(big); // more than the socket takes at once: the link waits for drain
-      return "done";
-    });
-    worker.start();
-    const client = createClient({ servers });
-    const job = client.submit("lc.big", "x");
-    let dataBytes = 0;
-    const loop = (async () => {
-      for await (const e of job) if (e.type === "data") dataBytes += e.data.length;
-    })();
-    await started.wait;
-    const stopped = worker.stop(); // graceful: the running job's answer goes out
-    finish.open();
-    await withTimeout(stopped, 5000, "stop()");
-    assert.equal(await withTimeout(job.text(), 5000, "the result"), "done");
-    await loop;
-    assert.equal(dataBytes, big.length);
-    assert.equal(runs, 1);
-    client.close();
-  });
+  it(
+    "worker.stop() still delivers a result queued behind back-pressure, and the job does not run again",
+    { timeout: 15_000 },
+    async () => {
+      const big = new Uint8Array(8 * 1024 * 1024).fill(97);
+      const started = gate();
+      const finish = gate();
+      let runs = 0;
+      const worker = createWorker({ servers }).register("lc.big", async (job) => {
+        runs++;
+        started.open();
+        await finish.wait;
+        job.data(big); // more than the socket takes at once: the link waits for drain
+        return "done";
+      });
+      worker.start();
+      const client = createClient({ servers });
+      const job = client.submit("lc.big", "x");
+      let dataBytes = 0;
+      const loop = (async () => {
+        for await (const e of job) if (e.type === "data") dataBytes += e.data.length;
+      })();
+      await started.wait;
+      const stopped = worker.stop(); // graceful: the running job's answer goes out
+      finish.open();
+      await withTimeout(stopped, 5000, "stop()");
+      assert.equal(await withTimeout(job.text(), 5000, "the result"), "done");
+      await loop;
+      assert.equal(dataBytes, big.length);
+      assert.equal(runs, 1);
+      client.close();
+    },
+  );
 });

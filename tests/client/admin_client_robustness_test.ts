@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer as createNetServer, type Socket } from "node:net";
 import { type AdminClient, createAdminClient } from "../../src/client/admin_client.ts";
-import { createClient } from "../../src/client/client.ts";
+import { createClient, type GearmanClient } from "../../src/client/client.ts";
 import { ConnectionError, InvalidArgumentError, ProtocolError } from "../../src/errors.ts";
 import { defaultNet } from "../../src/net/default_net.ts";
 import type { Net } from "../../src/net/net.ts";
@@ -24,6 +24,24 @@ async function serve(port = 0): Promise<{ server: GearmanServer; port: number }>
   const server = createServer({ listen: ["127.0.0.1"], port });
   const [addr] = await server.listen();
   return { server, port: addr?.port ?? 0 };
+}
+
+/** Runs `body` with a fresh server of ours, a client and an admin client of it, closing all three after. */
+async function onOurServer(
+  body: (s: { servers: string; client: GearmanClient; admin: AdminClient }) => Promise<void>,
+  adminOptions: { net?: Net } = {},
+): Promise<void> {
+  const { server, port } = await serve();
+  const servers = `127.0.0.1:${port}`;
+  const client = createClient({ servers });
+  const admin = createAdminClient({ ...adminOptions, server: servers });
+  try {
+    await body({ servers, client, admin });
+  } finally {
+    admin.close();
+    client.close();
+    await server.close();
+  }
 }
 
 /** A fake admin server: `onLine` gets each command line (UTF-8, without its line end). */
@@ -116,21 +134,16 @@ describe("AdminClient after a timeout or an answer of the wrong shape", () => {
     "command() rejects with ProtocolError when answered with a listing, and the next command gets its own answer",
     TIMEOUT,
     async () => {
-      const { server, port } = await serve();
-      try {
-        await using(createAdminClient({ server: `127.0.0.1:${port}` }), async (admin) => {
-          await admin.createFunction("listed-1");
-          await admin.createFunction("listed-2");
-          await assert.rejects(admin.command("status"), ProtocolError);
-          assert.equal(await admin.version(), VERSION);
-          assert.deepEqual((await admin.status()).map((s) => s.name).sort(), [
-            "listed-1",
-            "listed-2",
-          ]);
-        });
-      } finally {
-        await server.close();
-      }
+      await onOurServer(async ({ admin }) => {
+        await admin.createFunction("listed-1");
+        await admin.createFunction("listed-2");
+        await assert.rejects(admin.command("status"), ProtocolError);
+        assert.equal(await admin.version(), VERSION);
+        assert.deepEqual((await admin.status()).map((s) => s.name).sort(), [
+          "listed-1",
+          "listed-2",
+        ]);
+      });
     },
   );
 
@@ -138,20 +151,12 @@ describe("AdminClient after a timeout or an answer of the wrong shape", () => {
     "command() leaves no rows behind for the next command when a listing's first row begins with OK",
     TIMEOUT,
     async () => {
-      const { server, port } = await serve();
-      const servers = `127.0.0.1:${port}`;
-      const client = createClient({ servers });
-      try {
+      await onOurServer(async ({ client, admin }) => {
         await client.submitBackground("OK go", "x");
-        await using(createAdminClient({ server: servers }), async (admin) => {
-          // The first row reads as an OK answer; the rest of the listing must not be the next one.
-          assert.equal(await admin.command("status"), "go\t1\t0\t0");
-          assert.equal(await admin.version(), VERSION);
-        });
-      } finally {
-        client.close();
-        await server.close();
-      }
+        // The first row reads as an OK answer; the rest of the listing must not be the next one.
+        assert.equal(await admin.command("status"), "go\t1\t0\t0");
+        assert.equal(await admin.version(), VERSION);
+      });
     },
   );
 });
@@ -161,16 +166,11 @@ describe("AdminClient and line breaks in a command", () => {
     "cancelJob() with a CR LF in the handle is refused, so no second command is sent",
     TIMEOUT,
     async () => {
-      const { server, port } = await serve();
-      try {
-        await using(createAdminClient({ server: `127.0.0.1:${port}` }), async (admin) => {
-          await assert.rejects(admin.cancelJob("H:x:1\r\nshutdown"), InvalidArgumentError);
-          await assert.rejects(admin.command("version\nstatus"), InvalidArgumentError);
-          assert.equal(await admin.version(), VERSION);
-        });
-      } finally {
-        await server.close();
-      }
+      await onOurServer(async ({ admin }) => {
+        await assert.rejects(admin.cancelJob("H:x:1\r\nshutdown"), InvalidArgumentError);
+        await assert.rejects(admin.command("version\nstatus"), InvalidArgumentError);
+        assert.equal(await admin.version(), VERSION);
+      });
     },
   );
 });
@@ -238,12 +238,10 @@ describe("AdminClient with names that are not ASCII", () => {
     "status(), workers(), createFunction() and dropFunction() use UTF-8 names",
     TIMEOUT,
     async () => {
-      const { server, port } = await serve();
-      const servers = `127.0.0.1:${port}`;
-      const worker = createWorker({ servers, clientId: "wörker" }).register("café", () => "x");
-      worker.start();
-      try {
-        await using(createAdminClient({ server: servers }), async (admin) => {
+      await onOurServer(async ({ servers, admin }) => {
+        const worker = createWorker({ servers, clientId: "wörker" }).register("café", () => "x");
+        worker.start();
+        try {
           await waitFor(async () => (await admin.status()).some((s) => s.workers > 0), {
             what: "the worker",
           });
@@ -259,82 +257,59 @@ describe("AdminClient with names that are not ASCII", () => {
           assert.deepEqual((await admin.status()).map((s) => s.name).sort(), ["café", "日本"]);
           await admin.dropFunction("日本");
           assert.deepEqual((await admin.status()).map((s) => s.name), ["café"]);
-        });
-      } finally {
-        await worker.stop();
-        await server.close();
-      }
+        } finally {
+          await worker.stop();
+        }
+      });
     },
   );
 
   it("status() decodes a name whose characters arrive split across reads", TIMEOUT, async () => {
-    const { server, port } = await serve();
-    try {
-      const admin = createAdminClient({ server: `127.0.0.1:${port}`, net: await bytePerRead() });
-      await using(admin, async () => {
-        await admin.createFunction("größe-日本-🙂");
-        assert.deepEqual(await admin.status(), [{
-          name: "größe-日本-🙂",
-          total: 0,
-          running: 0,
-          workers: 0,
-        }]);
-      });
-    } finally {
-      await server.close();
-    }
+    await onOurServer(async ({ admin }) => {
+      await admin.createFunction("größe-日本-🙂");
+      assert.deepEqual(await admin.status(), [{
+        name: "größe-日本-🙂",
+        total: 0,
+        running: 0,
+        workers: 0,
+      }]);
+    }, { net: await bytePerRead() });
   });
 });
 
 describe("AdminClient listings", () => {
   it("status() and priorityStatus() keep a tab in a function name", TIMEOUT, async () => {
-    const { server, port } = await serve();
-    const servers = `127.0.0.1:${port}`;
-    const client = createClient({ servers });
-    try {
+    await onOurServer(async ({ client, admin }) => {
       await client.submitBackground("a\tb", "x", { priority: "low" });
-      await using(createAdminClient({ server: servers }), async (admin) => {
-        assert.deepEqual(await admin.status(), [{
-          name: "a\tb",
-          total: 1,
-          running: 0,
-          workers: 0,
-        }]);
-        assert.deepEqual(await admin.priorityStatus(), [{
-          name: "a\tb",
-          high: 0,
-          normal: 0,
-          low: 1,
-          workers: 0,
-        }]);
-      });
-    } finally {
-      client.close();
-      await server.close();
-    }
+      assert.deepEqual(await admin.status(), [{
+        name: "a\tb",
+        total: 1,
+        running: 0,
+        workers: 0,
+      }]);
+      assert.deepEqual(await admin.priorityStatus(), [{
+        name: "a\tb",
+        high: 0,
+        normal: 0,
+        low: 1,
+        workers: 0,
+      }]);
+    });
   });
 
   it(
     "showUniqueJobs() leaves nothing behind for the next command when a unique id is '.'",
     TIMEOUT,
     async () => {
-      const { server, port } = await serve();
-      const servers = `127.0.0.1:${port}`;
-      const client = createClient({ servers });
-      try {
+      await onOurServer(async ({ client, admin }) => {
         await client.submitBackground("q", "1", { unique: "." });
         await client.submitBackground("q", "2", { unique: "after-dot" });
-        await using(createAdminClient({ server: servers }), async (admin) => {
-          // gearmand's format cannot tell that row from the end: the list stops there.
-          const uniques = await admin.showUniqueJobs();
-          assert.ok(uniques.every((u) => u === "." || u === "after-dot"), JSON.stringify(uniques));
-          assert.equal(await admin.version(), VERSION);
-          assert.deepEqual(await admin.status(), [{ name: "q", total: 2, running: 0, workers: 0 }]);
-        });
-      } finally {
-        client.close();
-        await server.close();
-      }
+        // gearmand's format cannot tell that row from the end: the list stops there.
+        const uniques = await admin.showUniqueJobs();
+        assert.ok(uniques.every((u) => u === "." || u === "after-dot"), JSON.stringify(uniques));
+        assert.equal(await admin.version(), VERSION);
+        assert.deepEqual(await admin.status(), [{ name: "q", total: 2, running: 0, workers: 0 }]);
+      });
     },
   );
 

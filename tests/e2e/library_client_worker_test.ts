@@ -152,6 +152,24 @@ for (const { kind, start, skip } of SERVERS) {
       assert.deepEqual(runs, ["first/lib-u1"]);
     });
 
+    it("coalesced submits from one client each see every progress event once", {
+      timeout: TEST_TIMEOUT,
+    }, async () => {
+      const client = fx.client();
+      const a = client.submit("lib.once", "x", { unique: "lib-once" });
+      const b = client.submit("lib.once", "x", { unique: "lib-once" });
+      assert.equal(await b.handle, await a.handle);
+      fx.worker().register("lib.once", (job) => {
+        job.status(1, 2);
+        job.data("d");
+        job.warning("w");
+        return "r";
+      }).start();
+      const [ea, eb] = await Promise.all([eventsAndResult(a), eventsAndResult(b)]);
+      const once = { events: [["status", 1, 2], ["data", "d"], ["warning", "w"]], result: "r" };
+      assert.deepEqual([ea, eb], [once, once]);
+    });
+
     it('submit() with unique "-" coalesces jobs whose payloads are equal', {
       timeout: TEST_TIMEOUT,
     }, async () => {

@@ -1,6 +1,6 @@
 import { AbortedError, ConnectionError, InvalidArgumentError, TimeoutError } from "../errors.ts";
 import { PacketType as T } from "../protocol/constants.ts";
-import { latin1, payloadBytes, utf8Bytes } from "../util/bytes.ts";
+import { latin1, payloadBytes } from "../util/bytes.ts";
 import type {
   BackgroundJob,
   BackgroundOptions,
@@ -10,6 +10,7 @@ import type {
   SubmitOptions,
 } from "./client_types.ts";
 import { ForegroundJob } from "./foreground_job.ts";
+import { nameBytes } from "./names.ts";
 import { lazyNet } from "./lazy_net.ts";
 import { Link } from "./link.ts";
 import { Router } from "./router.ts";
@@ -313,12 +314,6 @@ export class GearmanClient {
 }
 
 const SETTLED: Promise<undefined> = Promise.resolve(undefined);
-
-/** A function name or unique id as UTF-8; a NUL in it would shift the packet's arguments. */
-function nameBytes(what: string, text: string): Uint8Array {
-  if (text.includes("\0")) throw InvalidArgumentError.format(what, "contains a NUL byte");
-  return utf8Bytes(text);
-}
 
 /**
  * Creates a client; it connects on first use.

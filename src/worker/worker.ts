@@ -3,6 +3,7 @@ import { PacketType as T } from "../protocol/constants.ts";
 import { utf8Bytes } from "../util/bytes.ts";
 import { lazyNet } from "../client/lazy_net.ts";
 import { type Greeting, Link, type Reply } from "../client/link.ts";
+import { checkName } from "../client/names.ts";
 import { parseServers } from "../client/servers.ts";
 import { Abilities } from "./abilities.ts";
 import { assignedJob, runJob } from "./job_runner.ts";
@@ -323,13 +324,6 @@ export class GearmanWorker {
     if (this.#abilities.end(fn)) this.#tellAll(T.CANT_DO, [utf8Bytes(fn)]);
     if (this.#active === 0 && this.#idle !== undefined) this.#idle();
     this.#pumpAll();
-  }
-}
-
-/** Names and ids are NUL-separated packet arguments: a NUL inside one would split it. */
-function checkName(field: string, name: string): void {
-  if (name.includes("\0")) {
-    throw InvalidArgumentError.format(field, `${JSON.stringify(name)} contains a NUL byte`);
   }
 }
 

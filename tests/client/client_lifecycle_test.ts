@@ -2,10 +2,10 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createClient } from "../../src/client/client.ts";
 import { createWorker } from "../../src/worker/worker.ts";
-import { createServer, type GearmanServer } from "../../src/server/server.ts";
 import { ConnectionError, InvalidArgumentError } from "../../src/errors.ts";
 import type { Conn, Net } from "../../src/net/net.ts";
 import { delay, withTimeout } from "../_wait.ts";
+import { startServer, type TestServer } from "../server/_server.ts";
 
 /** A latch a handler waits on. */
 function gate(): { open(): void; wait: Promise<void> } {
@@ -15,14 +15,13 @@ function gate(): { open(): void; wait: Promise<void> } {
 }
 
 describe("GearmanClient and GearmanWorker closing, and bad names", () => {
-  let server: GearmanServer;
+  let s: TestServer;
   let servers: string;
   before(async () => {
-    server = createServer({ port: 0 });
-    const [addr] = await server.listen();
-    servers = `127.0.0.1:${addr?.port}`;
+    s = await startServer();
+    servers = `127.0.0.1:${s.port}`;
   });
-  after(() => server.close());
+  after(() => s.stop());
 
   it("close() fails a foreground job the server has created, and ends its event loop", {
     timeout: 15_000,

@@ -39,8 +39,6 @@ export class Core implements CommitListener<Job> {
   readonly slab = new Slab();
   /** Set by the server: what admin `shutdown` does. */
   onShutdownRequest: (graceful: boolean) => void = () => {};
-  /** Set by the server while draining: called when the last job ends. */
-  onIdle: (() => void) | undefined = undefined;
   /**
    * Group commits of background jobs to a durable store; undefined for the
    * memory store and with `--store-queue-on-shutdown`.
@@ -121,7 +119,6 @@ export class Core implements CommitListener<Job> {
         this.queue.finish(job);
       }
     }
-    if (this.onIdle !== undefined && this.queue.jobs.size === 0) this.onIdle();
   }
 
   /** Attaches a foreground client to a job. */
@@ -154,7 +151,6 @@ export class Core implements CommitListener<Job> {
     }
     job.worker?.unhold(job);
     this.queue.finish(job);
-    if (this.onIdle !== undefined && this.queue.jobs.size === 0) this.onIdle();
   }
 
   /** Ends a job with WORK_FAIL to its clients. */

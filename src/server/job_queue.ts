@@ -31,6 +31,11 @@ export class JobQueue {
   readonly #now: () => number;
   readonly #onRunnable: (fn: FunctionEntry) => void;
   readonly #onForget: (job: Job) => void;
+  /**
+   * Called when the last job has left the queue, however it left (ended,
+   * cancelled and reaped at a grab, dropped with its function, failed to store).
+   */
+  onEmpty: (() => void) | undefined = undefined;
 
   /**
    * `onRunnable` is told whenever a function gains a runnable job;
@@ -221,6 +226,7 @@ export class JobQueue {
     if (job.persisted !== Persisted.INSERTING) job.payload = "";
     job.fn.total--;
     if (job.persisted !== Persisted.NO) this.#onForget(job);
+    if (this.jobs.size === 0) this.onEmpty?.();
   }
 
   /** Removes a function and its queued jobs; returns the jobs so their clients can be told. */

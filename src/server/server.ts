@@ -207,7 +207,7 @@ export class GearmanServer {
   async close(): Promise<void> {
     if (this.#state === "stopped") return;
     this.#state = "stopped";
-    this.#core.onIdle = undefined;
+    this.#core.queue.onEmpty = undefined;
     await Promise.all(this.#listeners.map((l) => l.close()));
     let error: unknown;
     try {
@@ -237,7 +237,7 @@ export class GearmanServer {
     await Promise.all(this.#listeners.map((l) => l.close()));
     this.#listeners = [];
     if (this.#core.queue.jobs.size === 0) await this.close();
-    else this.#core.onIdle = () => void this.close();
+    else this.#core.queue.onEmpty = () => void this.close();
     return this.stopped;
   }
 

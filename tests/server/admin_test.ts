@@ -2,6 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { PacketType as T } from "../../src/protocol/constants.ts";
 import { VERSION } from "../../src/version.ts";
+import { withTimeout } from "../_wait.ts";
 import { startServer, type TestServer } from "./_server.ts";
 
 describe("GearmanServer admin protocol", () => {
@@ -30,7 +31,9 @@ describe("GearmanServer admin protocol", () => {
 
   it("prioritystatus counts queued jobs per level", async () => {
     const c = await s.connect();
-    for (const type of [T.SUBMIT_JOB_HIGH_BG, T.SUBMIT_JOB_BG, T.SUBMIT_JOB_BG, T.SUBMIT_JOB_LOW_BG]) {
+    for (
+      const type of [T.SUBMIT_JOB_HIGH_BG, T.SUBMIT_JOB_BG, T.SUBMIT_JOB_BG, T.SUBMIT_JOB_LOW_BG]
+    ) {
       c.send(type, ["ad-prio", "", "x"]);
       await c.expect(T.JOB_CREATED);
     }
@@ -45,8 +48,14 @@ describe("GearmanServer admin protocol", () => {
     w.send(T.CAN_DO, ["ad-w2"]);
     const c = await s.connect();
     const lines = await c.admin("workers", true);
-    assert.ok(lines.some((l) => /^\d+ 127\.0\.0\.1 my id with spaces : ad-w1 ad-w2$/.test(l)), lines.join("|"));
-    assert.ok(lines.some((l) => /^\d+ 127\.0\.0\.1 - :$/.test(l)), "the asking connection is listed");
+    assert.ok(
+      lines.some((l) => /^\d+ 127\.0\.0\.1 my id with spaces : ad-w1 ad-w2$/.test(l)),
+      lines.join("|"),
+    );
+    assert.ok(
+      lines.some((l) => /^\d+ 127\.0\.0\.1 - :$/.test(l)),
+      "the asking connection is listed",
+    );
   });
 
   it("show jobs and show unique jobs list live jobs", async () => {
@@ -121,7 +130,9 @@ describe("GearmanServer admin protocol", () => {
     assert.deepEqual(await c.admin("foo"), ["ERR UNKNOWN_COMMAND Unknown+server+commandfoo"]);
     assert.deepEqual(await c.admin(""), ["ERR UNKNOWN_COMMAND Unknown+server+command"]);
     assert.deepEqual(await c.admin("  status"), ["ERR UNKNOWN_COMMAND Unknown+server+command"]);
-    assert.deepEqual(await c.admin("cancel job"), ["ERR UNKNOWN_COMMAND Unknown+server+commandcancel"]);
+    assert.deepEqual(await c.admin("cancel job"), [
+      "ERR UNKNOWN_COMMAND Unknown+server+commandcancel",
+    ]);
     assert.ok(Array.isArray(await c.admin("STATUS extra args", true)));
   });
 
@@ -161,6 +172,22 @@ describe("GearmanServer admin shutdown", () => {
     w.send(T.WORK_COMPLETE, [h, "done"]);
     assert.deepEqual((await client.expect(T.WORK_COMPLETE)).args, [h, "done"]);
     await s.server.stopped;
+    await s.stop();
+  });
+
+  it("shutdown graceful stops once a grab has reaped the last, cancelled job", async () => {
+    const s = await startServer();
+    const client = await s.connect();
+    client.send(T.SUBMIT_JOB_BG, ["sdc", "", "x"]);
+    const h = (await client.expect(T.JOB_CREATED)).args[0] as string;
+    const admin = await s.connect();
+    const w = await s.connect(); // a graceful stop takes no new connections
+    assert.deepEqual(await admin.admin(`cancel job ${h}`), ["OK"]);
+    assert.deepEqual(await admin.admin("shutdown graceful"), ["OK"]);
+    w.send(T.CAN_DO, ["sdc"]);
+    w.send(T.GRAB_JOB);
+    await w.expect(T.NO_JOB);
+    await withTimeout(s.server.stopped, 2000, "the server to stop");
     await s.stop();
   });
 });

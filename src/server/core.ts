@@ -108,9 +108,15 @@ export class Core implements CommitListener<Job> {
     this.#storeFailing = true;
     const error = encodeResponse(PacketType.ERROR, ["QUEUE_ERROR", text]);
     for (const job of jobs) {
-      if (job.persisted === Persisted.INSERTING) job.persisted = Persisted.NO;
+      const inserting = job.persisted === Persisted.INSERTING;
+      if (inserting) job.persisted = Persisted.NO;
       answer(job, error);
-      if (job.state !== JobState.PENDING) continue;
+      if (job.state !== JobState.PENDING) {
+        // A foreground job that background submits joined: they were refused,
+        // so it is wanted only by its own clients, as before they came.
+        if (inserting) job.background = false;
+        continue;
+      }
       if (job.clients !== undefined && job.clients.length > 0) {
         // Foreground submitters joined it: it runs for them, unstored.
         job.background = false;

@@ -182,6 +182,30 @@ describe("GearmanServer with a store", () => {
   );
 
   it(
+    "a background submit joining a foreground job that cannot be stored leaves the job foreground",
+    {
+      timeout: 10000,
+    },
+    async () => {
+      const store = new ControlledStore(new SqliteStore(newDb()));
+      const s = await startServer({ store });
+      try {
+        const fg = await s.connect();
+        fg.send(T.SUBMIT_JOB, ["joined", "u1", "payload"]);
+        const h = await handleOf(fg);
+        store.failing = true;
+        const bg = await s.connect();
+        bg.send(T.SUBMIT_JOB_BG, ["joined", "u1", "payload"]);
+        assert.equal((await bg.expect(T.ERROR)).args[0], "QUEUE_ERROR");
+        const admin = await s.connect();
+        assert.deepEqual(await admin.admin("show jobs", true), [`${h}\t0\t0\t0`]);
+      } finally {
+        await s.stop();
+      }
+    },
+  );
+
+  it(
     "cancel job on a background job whose commit is in flight answers its submitter and leaves no row",
     {
       timeout: 10000,

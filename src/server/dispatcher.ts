@@ -46,7 +46,10 @@ export class Dispatcher {
 
   /** A worker sent PRE_SLEEP: NOOP it at once if work is waiting, else let it sleep. */
   preSleep(w: Sleeper): void {
-    if (w.sleep !== SleepState.AWAKE) return;
+    if (w.sleep === SleepState.SLEEPING) return;
+    // A woken worker that goes to sleep again without grabbing is woken
+    // again while a job waits, as gearmand does: it will wait for a NOOP.
+    this.#leave(w);
     for (const fn of w.abilities) {
       if (fn.queued > 0) {
         this.#wake(w);

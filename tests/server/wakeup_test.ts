@@ -32,6 +32,19 @@ describe("GearmanServer wake-up", () => {
     w.send(T.WORK_COMPLETE, [job.args[0] as string, ""]);
   });
 
+  it("a woken worker that sends PRE_SLEEP again without grabbing gets another NOOP, as from gearmand", async () => {
+    const w = await s.sleepingWorker("wk-again");
+    const client = await s.connect();
+    client.send(T.SUBMIT_JOB_BG, ["wk-again", "", "d"]);
+    await client.expect(T.JOB_CREATED);
+    await w.expect(T.NOOP);
+    w.send(T.PRE_SLEEP);
+    await w.expect(T.NOOP);
+    w.send(T.GRAB_JOB);
+    const job = await w.expect(T.JOB_ASSIGN);
+    w.send(T.WORK_COMPLETE, [job.args[0] as string, ""]);
+  });
+
   it("one job wakes one of many sleeping workers, not all of them", async () => {
     const sleepers: RawClient[] = [];
     for (let i = 0; i < 20; i++) sleepers.push(await s.sleepingWorker("wk-one"));

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "../errors.ts";
-import { utf8Bytes } from "../util/bytes.ts";
+import { payloadBytes } from "../util/bytes.ts";
 
 /**
  * A handler's result or progress payload as bytes: text as UTF-8, bytes as
@@ -12,8 +12,7 @@ import { utf8Bytes } from "../util/bytes.ts";
  * @throws {InvalidArgumentError} when `value` is neither a string nor a Uint8Array
  */
 export function payloadOf(value: unknown, what: string): Uint8Array {
-  if (typeof value === "string") return utf8Bytes(value);
-  if (value instanceof Uint8Array) return value;
+  if (typeof value === "string" || value instanceof Uint8Array) return payloadBytes(value);
   throw new InvalidArgumentError(`${what} ${kindOf(value)}, not a string or Uint8Array`);
 }
 
